@@ -1,0 +1,111 @@
+"""One place for the settings every chapter and command shares: budget, device, seed, threads.
+
+A *budget* says how much work a run does. Three exist:
+
+- ``quick``: seconds; the tests and CI use it.
+- ``default``: what a learner runs; a chapter takes a few minutes on a laptop CPU and the
+  phenomenon still shows (M1 visibly fails where M2 and M4 succeed).
+- ``paper``: the protocol of Wang, Teng & Perdikaris (2021), section 3: 40,000 Adam steps,
+  a fresh batch of 128 points per loss term every step, learning rate
+  ``1e-3 * 0.9 ** (step / 1000)``, relative L2 error on a 100 x 100 grid.
+
+The budget comes from the ``budget`` argument when one is given, otherwise from the
+environment variable ``PINN_TUTORIAL_BUDGET``, otherwise ``default``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+BUDGET_ENV = "PINN_TUTORIAL_BUDGET"
+DEVICE_ENV = "PINN_TUTORIAL_DEVICE"
+THREADS_ENV = "PINN_TUTORIAL_THREADS"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work one training run does.
+
+    ``steps`` Adam steps with learning rate ``lr * decay_rate ** (step / decay_steps)``;
+    ``batch_size`` fresh points per loss term each step; the history is logged every
+    ``log_every`` steps, the relative L2 error evaluated every ``eval_every`` steps on a
+    ``grid_size`` x ``grid_size`` grid, and a checkpoint written every ``checkpoint_every``.
+    """
+
+    name: str
+    steps: int
+    batch_size: int
+    log_every: int
+    eval_every: int
+    checkpoint_every: int
+    grid_size: int
+    lr: float = 1e-3
+    decay_rate: float = 0.9
+    decay_steps: int = 1000
+
+
+BUDGETS: dict[str, Budget] = {
+    "quick": Budget("quick", steps=300, batch_size=64, log_every=10, eval_every=100,
+                    checkpoint_every=100, grid_size=50),
+    "default": Budget("default", steps=6000, batch_size=128, log_every=20, eval_every=500,
+                      checkpoint_every=1000, grid_size=100),
+    "paper": Budget("paper", steps=40000, batch_size=128, log_every=100, eval_every=1000,
+                    checkpoint_every=2000, grid_size=100),
+}
+
+
+class ConfigError(ValueError):
+    """A setting names something that does not exist; the message lists what does."""
+
+
+def choose(kind: str, name: str, valid: dict | list | tuple) -> str:
+    """Return ``name`` if it is one of ``valid``; otherwise raise a ConfigError listing them."""
+    if name not in valid:
+        raise ConfigError(f"unknown {kind} {name!r}; choose one of: {', '.join(valid)}")
+    return name
+
+
+def get_budget(budget: str | Budget | None = None) -> Budget:
+    """The budget named by the argument, else by ``$PINN_TUTORIAL_BUDGET``, else ``default``."""
+    if isinstance(budget, Budget):
+        return budget
+    name = budget or os.environ.get(BUDGET_ENV) or "default"
+    return BUDGETS[choose("budget", name, BUDGETS)]
+
+
+def get_device(device: str | torch.device | None = None) -> torch.device:
+    """CUDA when a GPU is present, otherwise the CPU; ``$PINN_TUTORIAL_DEVICE`` overrides."""
+    if device is None:
+        device = os.environ.get(DEVICE_ENV) or ("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def set_threads(n: int | None = None) -> int:
+    """Set PyTorch's CPU threads (``$PINN_TUTORIAL_THREADS``, else up to 4) and return the count.
+
+    The networks here are small (a few thousand weights, 128 points): more than a few
+    threads only add synchronisation, so the count is capped.
+    """
+    n = n or int(os.environ.get(THREADS_ENV, 0)) or min(4, os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    return n
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch, and return a generator for the point samplers.
+
+    The samplers get their own generator (seeded ``seed + 1``) so that a checkpoint can
+    save and restore its state: a resumed run then draws exactly the points an
+    uninterrupted run would have drawn.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    generator = torch.Generator()
+    generator.manual_seed(seed + 1)
+    return generator

@@ -1,0 +1,62 @@
+"""The paper's four methods as presets: which network, which weighting (section 3).
+
+- M1: the standard PINN, a tanh MLP with fixed weights lambda_i = 1;
+- M2: the MLP with learning-rate annealing (Algorithm 1);
+- M3: the gated ``ModifiedMLP`` with fixed weights;
+- M4: the gated network with learning-rate annealing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from .config import choose
+from .networks import ARCHITECTURES
+from .problems import Problem
+from .weighting import FixedWeights, LearningRateAnnealing, Weighting
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    architecture: str
+    annealing: bool
+    description: str
+
+
+METHODS: dict[str, Method] = {
+    "M1": Method("M1", "mlp", False, "standard PINN: MLP, fixed weights"),
+    "M2": Method("M2", "mlp", True, "MLP with learning-rate annealing (Algorithm 1)"),
+    "M3": Method("M3", "modified_mlp", False, "gated network, fixed weights"),
+    "M4": Method("M4", "modified_mlp", True, "gated network with learning-rate annealing"),
+}
+
+
+def get_method(name: str) -> Method:
+    """The preset called ``name`` (M1..M4)."""
+    return METHODS[choose("method", name, METHODS)]
+
+
+def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
+          form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "paper",
+          ) -> tuple[nn.Module, Weighting]:
+    """A freshly initialised network (seeded) and its weighting for ``method`` on ``problem``.
+
+    ``layers`` defaults to the problem's paper network; ``form`` picks the form of
+    Algorithm 1 for M2/M4 (see ``LearningRateAnnealing``); ``variant`` the form of the gated
+    network for M3/M4 (see ``ModifiedMLP``).
+    """
+    preset = get_method(method)
+    torch.manual_seed(seed)
+    mean, std = problem.input_scaling()
+    kwargs = {"variant": variant} if preset.architecture == "modified_mlp" else {}
+    net = ARCHITECTURES[preset.architecture](layers or problem.default_layers, mean, std, **kwargs)
+    if preset.annealing:
+        weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form)
+    else:
+        weighting = FixedWeights(problem.weighted_terms)
+    return net, weighting

@@ -1,0 +1,18 @@
+"""The benchmark PDEs, each behind the same ``Problem`` interface."""
+
+from __future__ import annotations
+
+from ..config import choose
+from .base import Problem
+from .helmholtz import Helmholtz
+from .poisson1d import Poisson1D
+
+PROBLEMS: dict[str, type[Problem]] = {"helmholtz": Helmholtz, "poisson1d": Poisson1D}
+
+
+def get_problem(name: str, **params: float) -> Problem:
+    """The problem called ``name`` (see ``PROBLEMS``), built with its parameters."""
+    return PROBLEMS[choose("problem", name, PROBLEMS)](**params)
+
+
+__all__ = ["PROBLEMS", "Helmholtz", "Poisson1D", "Problem", "get_problem"]

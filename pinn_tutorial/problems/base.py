@@ -1,0 +1,75 @@
+"""The one interface every PDE problem offers the trainer.
+
+A problem knows its domain, how to draw a batch of points for each loss term, the loss terms
+themselves (``residual`` first, then the boundary or initial terms that Algorithm 1 weights),
+its exact or reference solution, and an evaluation grid. The trainer knows nothing else.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import torch
+
+from ..sampling import BoxSampler, grid
+
+Field = Callable[[torch.Tensor], torch.Tensor]
+Batch = dict[str, torch.Tensor]
+
+
+def mse(r: torch.Tensor) -> torch.Tensor:
+    """Mean squared value of a residual, (1/N) sum_n r_n^2."""
+    return r.pow(2).mean()
+
+
+class Problem(ABC):
+    """A PDE on a box with its loss terms.
+
+    Subclasses set ``name``, ``terms`` (loss term names, ``"residual"`` first), ``domain``
+    (a BoxSampler for the interior), ``default_layers`` (the network the paper uses) and
+    implement ``sample``, ``losses`` and ``exact``.
+    """
+
+    name: str
+    terms: tuple[str, ...]
+    domain: BoxSampler
+    default_layers: list[int]
+
+    @property
+    def weighted_terms(self) -> tuple[str, ...]:
+        """The terms that carry a weight lambda_i; the residual's weight is always 1."""
+        return self.terms[1:]
+
+    @abstractmethod
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+        """A fresh batch: for each named point set, ``batch_size`` points on the CPU."""
+
+    @abstractmethod
+    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+        """The unweighted loss terms, a scalar for each name in ``terms``."""
+
+    @abstractmethod
+    def exact(self, x: torch.Tensor) -> torch.Tensor:
+        """The exact (or reference) solution at points x, shape (N, outputs)."""
+
+    def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
+        """The field that is compared with ``exact``: the network's output itself here."""
+        return net(x)
+
+    def input_scaling(self) -> tuple[list[float], list[float]]:
+        """Mean and standard deviation of a uniform point in the domain, per input.
+
+        The original code standardises inputs with the statistics of 10^5 random residual
+        points; these are the exact values they estimate: (a + b) / 2 and (b - a) / sqrt(12).
+        """
+        low, high = self.domain.low, self.domain.high
+        return ((low + high) / 2).tolist(), ((high - low) / 12**0.5).tolist()
+
+    def evaluation_grid(self, n: int = 100) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        """Points of an n x n (or n) linspace grid, the exact solution there, and the grid's shape."""
+        x, shape = grid(self.domain.low.tolist(), self.domain.high.tolist(), n)
+        return x, self.exact(x), shape
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,54 @@
+"""The 1-D Poisson problem of the paper's gradient analysis (section 2.3, Appendix 5.1)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..autodiff import derivative
+from ..sampling import BoxSampler
+from .base import Batch, Field, Problem, mse
+
+
+class Poisson1D(Problem):
+    """Poisson equation  u_xx = g  on [0, 1] with Dirichlet data at x = 0 and x = 1 (Eqs. 9-10).
+
+    The exact solution u = sin(C x) gives g = -C^2 sin(C x) and boundary values u(0) = 0,
+    u(1) = sin(C). The frequency C sets how hard the problem is: the paper's bounds say the
+    residual's parameter gradients grow like C^4 while the boundary's do not (Eqs. 14-15).
+
+    Loss (Eq. 11): L_r = mean of (u_xx - g)^2 over the residual points and
+    L_b = mean of (u - h)^2 over the two boundary points.
+    """
+
+    name = "poisson1d"
+    terms = ("residual", "boundary")
+    default_layers = [1, 50, 50, 50, 1]
+
+    def __init__(self, C: float = 2.0):
+        if not C > 0:
+            raise ValueError(f"the frequency C must be positive, got {C}")
+        self.C = C
+        self.domain = BoxSampler([0.0], [1.0])
+        self.x_b = torch.tensor([[0.0], [1.0]])
+
+    def exact(self, x: torch.Tensor) -> torch.Tensor:
+        """u(x) = sin(C x)."""
+        return torch.sin(self.C * x)
+
+    def forcing(self, x: torch.Tensor) -> torch.Tensor:
+        """g(x) = -C^2 sin(C x), shape (N,)."""
+        return -self.C**2 * torch.sin(self.C * x).reshape(-1)
+
+    def residual(self, net: Field, x: torch.Tensor) -> torch.Tensor:
+        """r = u_xx - g  (paper Eq. 9), shape (N,); x must require grad."""
+        return derivative(net(x), x, dim=0, order=2) - self.forcing(x)
+
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+        return {"residual": self.domain.sample(batch_size, generator), "boundary": self.x_b.clone()}
+
+    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+        x_r, x_b = batch["residual"].requires_grad_(True), batch["boundary"]
+        return {"residual": mse(self.residual(net, x_r)), "boundary": mse(net(x_b) - self.exact(x_b))}
+
+    def __repr__(self) -> str:
+        return f"Poisson1D(C={self.C})"

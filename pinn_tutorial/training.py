@@ -1,0 +1,252 @@
+"""The one training loop: Adam with the paper's decay, per-term logging, checkpoints.
+
+Each step draws a fresh batch, evaluates the loss terms, lets the weighting adjust the
+lambda_i when it asks to (Algorithm 1 every 10 steps), and takes one Adam step on
+L = L_r + sum_i lambda_i L_i with learning rate  1e-3 * 0.9 ** (step / 1000).
+
+A run writes checkpoints when given a path and picks up from one with ``resume=True``:
+Ctrl-C (or a Jupyter interrupt) finishes the current step, saves, and stops, and the
+resumed run then continues exactly as if it had not been interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .config import Budget, get_budget, get_device, seed_everything, set_threads
+from .metrics import relative_l2
+from .problems import Problem
+from .weighting import Weighting
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss term or weight became NaN or infinite; the message names the step and the term."""
+
+
+@dataclass
+class History:
+    """What a run records: unweighted loss terms, weights and learning rate every ``log_every``
+    steps, and the relative L2 error every ``eval_every`` steps and at the end."""
+
+    steps: list[int] = field(default_factory=list)
+    losses: dict[str, list[float]] = field(default_factory=dict)
+    weights: dict[str, list[float]] = field(default_factory=dict)
+    lr: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    rel_l2: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def final_error(self) -> float:
+        """The relative L2 error at the end of training."""
+        return self.rel_l2[-1]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        return cls(**data)
+
+
+class Trainer:
+    """Trains ``net`` on ``problem`` under ``weighting`` for one budget.
+
+    ``seed`` seeds the point samplers (build the network after seeding too; see
+    ``methods.build``). ``steps`` overrides the budget's number of steps. ``callback(trainer,
+    step)`` runs after every step, e.g. to record diagnostics.
+    """
+
+    def __init__(self, problem: Problem, net: nn.Module, weighting: Weighting,
+                 budget: str | Budget | None = None, seed: int = 0,
+                 device: str | torch.device | None = None, steps: int | None = None,
+                 checkpoint: str | Path | None = None, progress: bool = True,
+                 callback: Callable[[Trainer, int], None] | None = None):
+        set_threads()
+        self.problem, self.weighting = problem, weighting
+        self.budget = get_budget(budget)
+        self.steps = steps if steps is not None else self.budget.steps
+        if self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        self.seed = seed
+        self.device = get_device(device)
+        self.net = net.to(self.device)
+        self.checkpoint = Path(checkpoint) if checkpoint else None
+        self.progress, self.callback = progress, callback
+        self.generator = seed_everything(seed)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.budget.lr, foreach=True)
+        self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
+            self.optimizer, gamma=self.budget.decay_rate ** (1 / self.budget.decay_steps))
+        x, u, self.grid_shape = problem.evaluation_grid(self.budget.grid_size)
+        self.x_eval, self.u_eval = x.float().to(self.device), u.float().to(self.device)
+        self.history = History(losses={t: [] for t in problem.terms},
+                               weights={t: [] for t in weighting.terms})
+        self.step = 0
+        self._interrupted = False
+
+    # -- evaluation ------------------------------------------------------------------------
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's prediction of the solution at points x (no gradients)."""
+        with torch.no_grad():
+            return self.problem.predict(self.net, x.float().to(self.device))
+
+    def evaluate(self) -> float:
+        """Relative L2 error of the prediction on the evaluation grid."""
+        return relative_l2(self.predict(self.x_eval), self.u_eval)
+
+    # -- one step --------------------------------------------------------------------------
+    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
+        values = torch.stack([v.detach() for v in losses.values()])
+        if bool(torch.isfinite(values).all()):
+            return
+        bad = next(name for name, v in losses.items() if not torch.isfinite(v))
+        self._raise_non_finite(f"loss term {bad!r} is {losses[bad].item()}")
+
+    def _raise_non_finite(self, what: str) -> None:
+        if self.checkpoint and self.checkpoint.exists():
+            last = f"the last good checkpoint is {self.checkpoint} (step {self._checkpoint_step()})"
+        else:
+            last = "no checkpoint was written"
+        raise NonFiniteLossError(
+            f"{what} at step {self.step}; {last}. Try a smaller learning rate, a smaller "
+            "weight, or check the problem's data for NaN.")
+
+    def _annealing_backward(self, losses: dict[str, torch.Tensor]) -> None:
+        """Per-term gradients feed the weighting, then form the step's gradient with the new weights."""
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        position = {id(p): i for i, p in enumerate(params)}
+        chosen = [position[id(p)] for p in self.weighting.statistic_parameters(self.net)]
+        names = list(self.problem.terms)
+        grads = {}
+        for k, name in enumerate(names):
+            g = torch.autograd.grad(losses[name], params, retain_graph=k < len(names) - 1, allow_unused=True)
+            grads[name] = [torch.zeros_like(p) if gi is None else gi for gi, p in zip(g, params)]
+        self.weighting.update([grads["residual"][i] for i in chosen],
+                              {t: [grads[t][i] for i in chosen] for t in self.weighting.terms})
+        bad = [t for t, w in self.weighting.weights.items() if not math.isfinite(w)]
+        if bad:
+            self._raise_non_finite(f"the weight of term {bad[0]!r} is {self.weighting.weights[bad[0]]}")
+        for i, p in enumerate(params):
+            p.grad = grads["residual"][i] + sum(self.weighting.weights[t] * grads[t][i]
+                                                for t in self.weighting.terms)
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One Adam step on a fresh batch; returns the unweighted loss terms before the step."""
+        batch = {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
+        losses = self.problem.losses(self.net, batch)
+        self._check_finite(losses)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.weighting.needs_gradients(self.step):
+            self._annealing_backward(losses)
+        else:
+            self.weighting.total_loss(losses).backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        return losses
+
+    def _log(self, step: int, losses: dict[str, torch.Tensor], lr: float) -> None:
+        h = self.history
+        h.steps.append(step)
+        for name, value in losses.items():
+            h.losses[name].append(value.item())
+        for name, value in self.weighting.weights.items():
+            h.weights[name].append(value)
+        h.lr.append(lr)
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def _run_key(self) -> dict:
+        return {"problem": repr(self.problem), "net": type(self.net).__name__, "weighting": repr(self.weighting),
+                "budget": self.budget.name, "steps": self.steps, "seed": self.seed}
+
+    def save_checkpoint(self) -> None:
+        """Write the complete state atomically (a crash mid-write leaves the old file intact)."""
+        state = {"run": self._run_key(), "step": self.step, "net": self.net.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                 "weighting": self.weighting.state_dict(), "generator": self.generator.get_state(),
+                 "history": self.history.to_dict()}
+        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.checkpoint)
+
+    def _checkpoint_step(self) -> int:
+        return torch.load(self.checkpoint, map_location="cpu", weights_only=False)["step"]
+
+    def load_checkpoint(self) -> None:
+        """Restore the state saved by ``save_checkpoint``; refuse one written for another run."""
+        state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
+        if state["run"] != self._run_key():
+            raise ValueError(f"checkpoint {self.checkpoint} belongs to another run ({state['run']}), "
+                             f"not this one ({self._run_key()}); delete it or choose another path")
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.weighting.load_state_dict(state["weighting"])
+        self.generator.set_state(state["generator"].cpu())
+        self.history = History.from_dict(state["history"])
+        self.step = state["step"]
+
+    # -- the loop --------------------------------------------------------------------------
+    def _on_interrupt(self, signum, frame) -> None:
+        self._interrupted = True
+
+    def run(self, resume: bool = False) -> History:
+        """Train to ``self.steps`` steps (continuing from the checkpoint if ``resume``) and return the history."""
+        if resume and self.checkpoint and self.checkpoint.exists():
+            self.load_checkpoint()
+        b = self.budget
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_interrupt) if in_main else None
+        start_wall = time.perf_counter() - self.history.wall_s
+        bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress,
+                   desc=f"{self.problem.name} ({type(self.net).__name__})", unit="step")
+        try:
+            while self.step < self.steps:
+                step, lr = self.step, self.scheduler.get_last_lr()[0]
+                losses = self.train_step()
+                last = step == self.steps - 1
+                if step % b.log_every == 0 or last:
+                    self._log(step, losses, lr)
+                    bar.set_postfix({t: f"{v[-1]:.2e}" for t, v in self.history.losses.items()}, refresh=False)
+                self.step = step + 1
+                if self.step % b.eval_every == 0 or last:
+                    self.history.eval_steps.append(self.step)
+                    self.history.rel_l2.append(self.evaluate())
+                self.history.wall_s = time.perf_counter() - start_wall
+                if self.checkpoint and (self.step % b.checkpoint_every == 0 or last):
+                    self.save_checkpoint()
+                bar.update(1)
+                if self.callback:
+                    self.callback(self, self.step)
+                if self._interrupted:
+                    self._stop_interrupted()
+        finally:
+            bar.close()
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        return self.history
+
+    def _stop_interrupted(self) -> None:
+        if self.checkpoint:
+            self.save_checkpoint()
+            where = f"the state at step {self.step} is saved in {self.checkpoint}; run again with resume to continue"
+        else:
+            where = "no checkpoint path was given, so the progress is lost"
+        raise KeyboardInterrupt(f"training interrupted: {where}")
+
+
+def train(problem: Problem, net: nn.Module, weighting: Weighting, budget: str | Budget | None = None,
+          seed: int = 0, **options) -> History:
+    """Train ``net`` in place and return its ``History``; ``options`` go to ``Trainer``."""
+    return Trainer(problem, net, weighting, budget=budget, seed=seed, **options).run()
