@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from . import __version__
-from .config import ConfigError, get_budget, get_device
+from .config import ConfigError, get_budget
 from .methods import build, get_method
 from .paper import reported
 from .problems import PROBLEMS, get_problem
@@ -60,10 +60,10 @@ def make_problem(name: str, params: dict[str, float]):
     return get_problem(name, **params)
 
 
-def machine() -> str:
+def machine(device: torch.device) -> str:
     """The hardware in words: the GPU's name, or the CPU's with the thread count."""
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -113,8 +113,8 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
         "paper_source": paper.source if paper else None,
         "final_weights": dict(weighting.weights),
         "wall_s": history.wall_s,
-        "device": str(get_device(device)),
-        "hardware": machine(),
+        "device": str(trainer.device),
+        "hardware": machine(trainer.device),
         "torch": torch.__version__,
         "pinn_tutorial": __version__,
         "git_commit": git_commit(),
