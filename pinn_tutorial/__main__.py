@@ -38,8 +38,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="results", help="folder for the result file (default: results)")
     train.add_argument("--form", default="code",
                        help="Algorithm 1 as the original code ran it ('code', default) or as printed ('paper')")
-    train.add_argument("--variant", default="paper",
-                       help="gated network as in the paper's equations ('paper', default) or the original code")
+    train.add_argument("--variant", default="code",
+                       help="gated network as the original code builds it ('code', default) or as Eqs. 43-47 ('paper')")
     train.add_argument("--steps", type=int, default=None, help="override the budget's number of steps")
     train.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                        help="a problem parameter, e.g. C=4 for poisson1d or a2=1 for helmholtz")

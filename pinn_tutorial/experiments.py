@@ -34,7 +34,7 @@ class Experiment:
     budget: str
     seed: int = 0
     form: str = "code"
-    variant: str = "paper"
+    variant: str = "code"
     steps: int | None = None
     params: dict[str, float] = field(default_factory=dict)
 
@@ -42,7 +42,7 @@ class Experiment:
         """A file name that tells the runs apart, e.g. ``helmholtz_M2-code_paper_seed0``."""
         preset = get_method(self.method)
         method = self.method + (f"-{self.form}" if preset.annealing else "")
-        method += f"-{self.variant}net" if preset.architecture == "modified_mlp" and self.variant != "paper" else ""
+        method += f"-{self.variant}net" if preset.architecture == "modified_mlp" and self.variant != "code" else ""
         extras = "".join(f"_{k}{v:g}" for k, v in sorted(self.params.items()))
         steps = f"_{self.steps}steps" if self.steps is not None else ""
         return f"{self.problem}{extras}_{method}_{self.budget}{steps}_seed{self.seed}"

@@ -42,7 +42,7 @@ def get_method(name: str) -> Method:
 
 
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
-          form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "paper",
+          form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "code",
           ) -> tuple[nn.Module, Weighting]:
     """A freshly initialised network (seeded) and its weighting for ``method`` on ``problem``.
 

@@ -21,7 +21,7 @@ def test_mlp_is_glorot_with_zero_biases_and_standardises_inputs():
 
 def test_modified_mlp_equals_equations_43_to_47():
     torch.manual_seed(0)
-    net = ModifiedMLP([2, 20, 20, 20, 1]).double()
+    net = ModifiedMLP([2, 20, 20, 20, 1], variant="paper").double()
     for p in net.parameters():  # non-zero biases, so that they are tested too
         torch.nn.init.normal_(p, std=0.5)
     X = torch.randn(7, 2, dtype=torch.float64)
