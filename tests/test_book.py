@@ -1,0 +1,37 @@
+"""The book's chapters are committed clean and start the same way."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def test_there_are_chapters_and_the_toc_lists_each():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert CHAPTERS
+    for chapter in CHAPTERS:
+        assert f"book/{chapter.stem}" in toc
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_is_committed_without_outputs(chapter):
+    cells = json.loads(chapter.read_text())["cells"]
+    dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])]
+    assert not dirty, f"{chapter.name}: cells {dirty} have outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_first_code_cell_installs_only_in_colab(chapter):
+    cells = json.loads(chapter.read_text())["cells"]
+    first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+    assert '"google.colab" in sys.modules' in first and "pip install" in first
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_reads_the_budget_through_the_library(chapter):
+    source = "".join("".join(c["source"]) for c in json.loads(chapter.read_text())["cells"])
+    assert "os.environ" not in source and "PINN_TUTORIAL_BUDGET" not in source
+    assert "get_budget()" in source
