@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import BUDGETS, ConfigError, choose
+from .config import BUDGETS, ConfigError, choose, get_budget
 from .experiments import Experiment, run_experiment
 from .methods import METHODS
 from .problems import PROBLEMS
@@ -43,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, default=None, help="override the budget's number of steps")
     train.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                        help="a problem parameter, e.g. C=4 for poisson1d or a2=1 for helmholtz")
+    train.add_argument("--derivatives", default="auto",
+                       help="input derivatives by forward propagation where the net allows ('auto', default) "
+                            "or by nested autograd, the reference path ('autograd')")
     train.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -56,9 +59,9 @@ def train_command(args: argparse.Namespace) -> None:
         choose("budget", args.budget, BUDGETS)
     choose("annealing form", args.form, ("code", "paper"))
     choose("network variant", args.variant, ("paper", "code"))
-    from .config import get_budget
+    choose("derivative method", args.derivatives, ("auto", "autograd"))
     exp = Experiment(args.problem, args.method, get_budget(args.budget).name, args.seed, args.form,
-                     args.variant, args.steps, dict(args.param))
+                     args.variant, args.steps, dict(args.param), args.derivatives)
     result = run_experiment(exp, args.out, resume=not args.fresh, progress=not args.no_progress,
                             device=args.device)
     paper = f" (paper: {result['paper_rel_l2']:.2e})" if result["paper_rel_l2"] else ""

@@ -1,11 +1,18 @@
-"""Derivatives of a network's output with respect to its inputs, by reverse-mode autograd.
+"""Derivatives of a network's output with respect to its inputs.
 
-Every function keeps the graph (``create_graph=True``) so that a loss built from these
-derivatives can itself be differentiated with respect to the network's parameters.
-The input ``x`` must have ``requires_grad=True`` and ``u`` must be computed from it.
+``gradient``, ``derivative`` and ``laplacian`` use nested reverse-mode autograd: general, and the
+reference. Each keeps the graph (``create_graph=True``) so that a loss built from the derivatives
+can itself be differentiated with respect to the network's parameters; the input ``x`` must have
+``requires_grad=True`` and ``u`` must be computed from it.
+
+``jet`` returns u with its first and pure second derivatives at once, taking the networks'
+forward-mode (Taylor-mode) propagation when they offer it: the fast path of the training loop.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -38,3 +45,44 @@ def laplacian(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The Laplacian sum_i d^2 u / dx_i^2, shape (N,)."""
     du = gradient(u, x)
     return sum(gradient(du[:, i], x)[:, i] for i in range(x.shape[1]))
+
+
+@dataclass
+class Jet:
+    """A field and its input derivatives at N points: what a second-order PDE residual needs.
+
+    ``value`` is u, shape (N, m); ``d1[k]`` is du/dx_k and ``d2[k]`` is d^2u/dx_k^2, each of
+    shape (d, N, m). Mixed second derivatives are not carried: the Laplacian, u_tt and u_xx need
+    only the pure ones.
+    """
+
+    value: torch.Tensor
+    d1: torch.Tensor
+    d2: torch.Tensor
+
+    def laplacian(self) -> torch.Tensor:
+        """sum_k d^2u/dx_k^2, shape (N, m)."""
+        return self.d2.sum(dim=0)
+
+
+def jet(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, method: str = "auto") -> Jet:
+    """u = f(x) with its first and pure second derivatives.
+
+    With ``method="auto"`` a network that offers ``taylor`` (the library's MLP and ModifiedMLP)
+    propagates the derivatives forward through its layers: one forward pass, and one backward
+    pass for the parameter gradients. Any other callable, or ``method="autograd"``, takes nested
+    reverse-mode autograd, the reference path (x must then require grad).
+    """
+    if method not in ("auto", "autograd"):
+        raise ValueError(f"unknown derivative method {method!r}; choose 'auto' or 'autograd'")
+    if method == "auto" and hasattr(f, "taylor"):
+        return f.taylor(x)
+    if not x.requires_grad:
+        x.requires_grad_(True)
+    u = f(x)
+    d1, d2 = [], []
+    for k in range(x.shape[1]):
+        firsts = [gradient(u[:, j], x)[:, k] for j in range(u.shape[1])]
+        d1.append(torch.stack(firsts, dim=1))
+        d2.append(torch.stack([gradient(g, x)[:, k] for g in firsts], dim=1))
+    return Jet(u, torch.stack(d1), torch.stack(d2))

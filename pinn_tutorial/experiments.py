@@ -37,6 +37,7 @@ class Experiment:
     variant: str = "code"
     steps: int | None = None
     params: dict[str, float] = field(default_factory=dict)
+    derivatives: str = "auto"
 
     def stem(self) -> str:
         """A file name that tells the runs apart, e.g. ``helmholtz_M2-code_paper_seed0``."""
@@ -45,7 +46,8 @@ class Experiment:
         method += f"-{self.variant}net" if preset.architecture == "modified_mlp" and self.variant != "code" else ""
         extras = "".join(f"_{k}{v:g}" for k, v in sorted(self.params.items()))
         steps = f"_{self.steps}steps" if self.steps is not None else ""
-        return f"{self.problem}{extras}_{method}_{self.budget}{steps}_seed{self.seed}"
+        path = "_autograd" if self.derivatives == "autograd" else ""
+        return f"{self.problem}{extras}_{method}_{self.budget}{steps}{path}_seed{self.seed}"
 
 
 def make_problem(name: str, params: dict[str, float]):
@@ -97,7 +99,8 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
     net, weighting = build(exp.method, problem, seed=exp.seed, form=exp.form, variant=exp.variant)
     out = Path(out)
     trainer = Trainer(problem, net, weighting, budget=budget, seed=exp.seed, steps=exp.steps, device=device,
-                      checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress)
+                      checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress,
+                      derivatives=exp.derivatives)
     history = trainer.run(resume=resume)
     paper = reported(exp.problem, exp.method)
     result = {

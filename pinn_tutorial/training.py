@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import Budget, get_budget, get_device, seed_everything, set_threads
+from .config import Budget, choose, get_budget, get_device, seed_everything, set_threads
 from .metrics import relative_l2
 from .problems import Problem
 from .weighting import Weighting
@@ -65,14 +66,17 @@ class Trainer:
 
     ``seed`` seeds the point samplers (build the network after seeding too; see
     ``methods.build``). ``steps`` overrides the budget's number of steps. ``callback(trainer,
-    step)`` runs after every step, e.g. to record diagnostics.
+    step)`` runs after every step, e.g. to record diagnostics. ``derivatives="autograd"`` forces
+    the reference path (nested autograd) for the input derivatives instead of the networks'
+    forward propagation; both give the same numbers to rounding.
     """
 
     def __init__(self, problem: Problem, net: nn.Module, weighting: Weighting,
                  budget: str | Budget | None = None, seed: int = 0,
                  device: str | torch.device | None = None, steps: int | None = None,
                  checkpoint: str | Path | None = None, progress: bool = True,
-                 callback: Callable[[Trainer, int], None] | None = None):
+                 callback: Callable[[Trainer, int], None] | None = None,
+                 derivatives: Literal["auto", "autograd"] = "auto"):
         set_threads()
         self.problem, self.weighting = problem, weighting
         self.budget = get_budget(budget)
@@ -84,6 +88,10 @@ class Trainer:
         self.net = net.to(self.device)
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.progress, self.callback = progress, callback
+        # The loss sees the network itself (fast Taylor-mode derivatives) or, on the reference
+        # path, a plain function of it, for which the derivatives come from nested autograd.
+        self.derivatives = choose("derivative method", derivatives, ("auto", "autograd"))
+        self.field = net if derivatives == "auto" else (lambda x: self.net(x))
         self.generator = seed_everything(seed)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.budget.lr, foreach=True)
         self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
@@ -144,7 +152,7 @@ class Trainer:
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step on a fresh batch; returns the unweighted loss terms before the step."""
         batch = {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
-        losses = self.problem.losses(self.net, batch)
+        losses = self.problem.losses(self.field, batch)
         self._check_finite(losses)
         self.optimizer.zero_grad(set_to_none=True)
         if self.weighting.needs_gradients(self.step):

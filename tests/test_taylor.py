@@ -1,0 +1,68 @@
+"""Forward-mode (Taylor-mode) input derivatives equal nested autograd, the reference."""
+
+import pytest
+import torch
+
+from pinn_tutorial import Helmholtz, Poisson1D, Trainer, build
+from pinn_tutorial.autodiff import jet
+from pinn_tutorial.config import Budget
+from pinn_tutorial.networks import MLP, ModifiedMLP
+
+NETS = {
+    "mlp": lambda: MLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5]),
+    "gated-paper": lambda: ModifiedMLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5], variant="paper"),
+    "gated-code": lambda: ModifiedMLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5], variant="code"),
+    "mlp-3-in-2-out": lambda: MLP([3, 12, 12, 2]),
+}
+
+
+def random_net(name):
+    torch.manual_seed(1)
+    net = NETS[name]().double()
+    for p in net.parameters():  # away from initialisation, with biases, so every term matters
+        torch.nn.init.normal_(p, std=0.6)
+    return net
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_values_and_derivatives_equal_autograd(name):
+    net = random_net(name)
+    x = torch.rand(33, net.layers[0], dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    fast, reference = jet(net, x.clone()), jet(net, x.clone(), method="autograd")
+    for part in ("value", "d1", "d2"):
+        torch.testing.assert_close(getattr(fast, part), getattr(reference, part), rtol=1e-6, atol=1e-6)
+    assert fast.d2.abs().max() > 1e-2  # a non-trivial test
+
+
+@pytest.mark.parametrize("name", ["mlp", "gated-paper", "gated-code"])
+def test_parameter_gradients_of_the_residual_loss_equal_autograd(name):
+    problem = Helmholtz()
+    net = random_net(name)
+    x = torch.rand(40, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    fast = torch.autograd.grad(problem.residual(net, x.clone()).pow(2).mean(), list(net.parameters()))
+    slow = torch.autograd.grad(problem.residual(lambda z: net(z), x.clone()).pow(2).mean(), list(net.parameters()))
+    for f, s in zip(fast, slow):
+        torch.testing.assert_close(f, s, rtol=1e-6, atol=1e-8)
+
+
+def test_fast_and_reference_training_paths_agree():
+    budget = Budget("t", steps=20, batch_size=16, log_every=1, eval_every=10, checkpoint_every=10, grid_size=10)
+    runs = {}
+    for derivatives in ("auto", "autograd"):
+        problem = Poisson1D(C=4.0)
+        net, weighting = build("M4", problem, seed=0, layers=[1, 10, 10, 1])
+        trainer = Trainer(problem, net.double(), weighting, budget=budget, device="cpu", progress=False,
+                          derivatives=derivatives)
+        trainer.x_eval, trainer.u_eval = trainer.x_eval.double(), trainer.u_eval.double()
+        runs[derivatives] = (trainer.run(), net)
+    (h_fast, net_fast), (h_ref, net_ref) = runs["auto"], runs["autograd"]
+    # The samplers draw float32 points, so autograd's input derivatives are float32: agreement to ~1e-7.
+    assert h_fast.losses["residual"] == pytest.approx(h_ref.losses["residual"], rel=1e-5)
+    assert h_fast.weights["boundary"] == pytest.approx(h_ref.weights["boundary"], rel=1e-5)
+    for p, q in zip(net_fast.parameters(), net_ref.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-7)
+
+
+def test_unknown_derivative_method_is_refused():
+    with pytest.raises(ValueError, match="'auto' or 'autograd'"):
+        jet(lambda x: x, torch.zeros(2, 1), method="finite-differences")
