@@ -4,7 +4,7 @@ A small PyTorch library that reproduces Wang, Teng & Perdikaris, "Understanding 
 gradient flow pathologies in physics-informed neural networks" (SIAM J. Sci. Comput. 2021,
 arXiv:2001.04536), module by module:
 
-- ``problems``: the benchmark PDEs (Helmholtz, 1-D Poisson, ...);
+- ``problems``: the benchmark PDEs (1-D Poisson, Helmholtz, Klein-Gordon);
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
 - ``weighting``: fixed weights and ``LearningRateAnnealing`` (Algorithm 1);
 - ``methods``: the presets M1..M4;
@@ -15,14 +15,14 @@ arXiv:2001.04536), module by module:
 from .config import BUDGETS, get_budget, get_device
 from .methods import METHODS, build
 from .networks import MLP, ModifiedMLP
-from .problems import PROBLEMS, Helmholtz, Poisson1D, get_problem
+from .problems import PROBLEMS, Helmholtz, KleinGordon, Poisson1D, get_problem
 from .training import History, NonFiniteLossError, Trainer, train
 from .weighting import FixedWeights, LearningRateAnnealing
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BUDGETS", "METHODS", "PROBLEMS", "MLP", "FixedWeights", "Helmholtz", "History",
+    "BUDGETS", "METHODS", "PROBLEMS", "MLP", "FixedWeights", "Helmholtz", "History", "KleinGordon",
     "LearningRateAnnealing", "ModifiedMLP", "NonFiniteLossError", "Poisson1D", "Trainer",
     "build", "get_budget", "get_device", "get_problem", "train",
 ]

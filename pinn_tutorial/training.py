@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,9 @@ from .metrics import relative_l2
 from .problems import Problem
 from .weighting import Weighting
 
+# Runs of at least this many steps compile their loss terms when compile="auto".
+COMPILE_FROM_STEPS = 10_000
+
 
 class NonFiniteLossError(FloatingPointError):
     """A loss term or weight became NaN or infinite; the message names the step and the term."""
@@ -38,7 +42,8 @@ class NonFiniteLossError(FloatingPointError):
 @dataclass
 class History:
     """What a run records: unweighted loss terms, weights and learning rate every ``log_every``
-    steps, and the relative L2 error every ``eval_every`` steps and at the end."""
+    steps, the relative L2 error every ``eval_every`` steps and at the end, and the records of
+    any diagnostics (``diagnostics.GradientMonitor``) taken during training."""
 
     steps: list[int] = field(default_factory=list)
     losses: dict[str, list[float]] = field(default_factory=dict)
@@ -47,6 +52,7 @@ class History:
     eval_steps: list[int] = field(default_factory=list)
     rel_l2: list[float] = field(default_factory=list)
     wall_s: float = 0.0
+    diagnostics: list[dict] = field(default_factory=list)
 
     @property
     def final_error(self) -> float:
@@ -68,7 +74,9 @@ class Trainer:
     ``methods.build``). ``steps`` overrides the budget's number of steps. ``callback(trainer,
     step)`` runs after every step, e.g. to record diagnostics. ``derivatives="autograd"`` forces
     the reference path (nested autograd) for the input derivatives instead of the networks'
-    forward propagation; both give the same numbers to rounding.
+    forward propagation; both give the same numbers to rounding. ``compile`` compiles each loss
+    term with ``torch.compile`` ("on"), never ("off"), or for runs of at least
+    ``COMPILE_FROM_STEPS`` steps ("auto").
     """
 
     def __init__(self, problem: Problem, net: nn.Module, weighting: Weighting,
@@ -76,7 +84,8 @@ class Trainer:
                  device: str | torch.device | None = None, steps: int | None = None,
                  checkpoint: str | Path | None = None, progress: bool = True,
                  callback: Callable[[Trainer, int], None] | None = None,
-                 derivatives: Literal["auto", "autograd"] = "auto"):
+                 derivatives: Literal["auto", "autograd"] = "auto",
+                 compile: Literal["auto", "on", "off"] = "auto"):
         set_threads()
         self.problem, self.weighting = problem, weighting
         self.budget = get_budget(budget)
@@ -92,6 +101,13 @@ class Trainer:
         # path, a plain function of it, for which the derivatives come from nested autograd.
         self.derivatives = choose("derivative method", derivatives, ("auto", "autograd"))
         self.field = net if derivatives == "auto" else (lambda x: self.net(x))
+        # torch.compile costs tens of seconds up front and then halves a step or better on
+        # CPU: worth it for long runs only. Each loss term is its own compiled graph, so each
+        # graph is differentiated once per step, also when Algorithm 1 needs the terms'
+        # gradients separately (several backward passes through one compiled graph are unsafe).
+        choose("compile setting", compile, ("auto", "on", "off"))
+        self.compiled = compile == "on" or (compile == "auto" and self.steps >= COMPILE_FROM_STEPS)
+        self._term_losses = None
         self.generator = seed_everything(seed)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.budget.lr, foreach=True)
         self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
@@ -149,10 +165,22 @@ class Trainer:
             p.grad = grads["residual"][i] + sum(self.weighting.weights[t] * grads[t][i]
                                                 for t in self.weighting.terms)
 
+    def _loss_term(self, term: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.problem.losses(self.field, batch)[term]
+
+    def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The unweighted loss terms on a batch, through the compiled graphs when compiling."""
+        if not self.compiled:
+            return self.problem.losses(self.field, batch)
+        if self._term_losses is None:
+            self._term_losses = {t: torch.compile(partial(self._loss_term, t), dynamic=False)
+                                 for t in self.problem.terms}
+        return {t: loss(batch) for t, loss in self._term_losses.items()}
+
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step on a fresh batch; returns the unweighted loss terms before the step."""
         batch = {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
-        losses = self.problem.losses(self.field, batch)
+        losses = self.losses(batch)
         self._check_finite(losses)
         self.optimizer.zero_grad(set_to_none=True)
         if self.weighting.needs_gradients(self.step):

@@ -7,7 +7,7 @@ import torch
 
 from pinn_tutorial.autodiff import derivative, gradient, laplacian
 from pinn_tutorial.config import ConfigError
-from pinn_tutorial.problems import Helmholtz, Poisson1D, get_problem
+from pinn_tutorial.problems import Helmholtz, KleinGordon, Poisson1D, get_problem
 
 
 def points(n, low, high, seed=0):
@@ -78,5 +78,29 @@ def test_samplers_stay_in_their_sets():
 
 
 def test_unknown_problem_lists_the_valid_ones():
-    with pytest.raises(ConfigError, match="helmholtz, poisson1d"):
+    with pytest.raises(ConfigError, match="helmholtz, klein_gordon, poisson1d"):
         get_problem("burgers")
+
+
+def test_klein_gordon_exact_solution_has_zero_residual_and_meets_its_data():
+    problem = KleinGordon()
+    x = points(400, [0, 0], [1, 1])
+    assert problem.residual(problem.exact, x).abs().max() < 1e-10
+    batch = {k: v.double() for k, v in problem.sample(64, torch.Generator().manual_seed(0)).items()}
+    losses = problem.losses(problem.exact, batch)
+    assert losses["residual"] < 1e-20 and losses["boundary"] < 1e-28 and losses["initial"] < 1e-28
+    # The initial data as the exact solution gives them: u(0, x) = x, u_t(0, x) = 0.
+    x0 = batch["initial"]
+    assert (x0[:, 0] == 0).all()
+    torch.testing.assert_close(problem.exact(x0).reshape(-1), x0[:, 1])
+    # At x = 1 the boundary value is cos(5 pi t) + t^3, not zero.
+    x1 = batch["x1"]
+    torch.testing.assert_close(problem.exact(x1).reshape(-1), torch.cos(5 * math.pi * x1[:, 0]) + x1[:, 0] ** 3)
+
+
+def test_klein_gordon_forcing_matches_autograd_of_the_exact_solution():
+    problem = KleinGordon()
+    x = points(50, [0, 0], [1, 1])
+    u = problem.exact(x)
+    u_tt, u_xx = derivative(u, x, 0, 2), derivative(u, x, 1, 2)
+    torch.testing.assert_close(problem.forcing(x), u_tt - u_xx + u.reshape(-1) ** 3)

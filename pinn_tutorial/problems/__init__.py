@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..config import choose
 from .base import Problem
 from .helmholtz import Helmholtz
+from .klein_gordon import KleinGordon
 from .poisson1d import Poisson1D
 
-PROBLEMS: dict[str, type[Problem]] = {"helmholtz": Helmholtz, "poisson1d": Poisson1D}
+PROBLEMS: dict[str, type[Problem]] = {"helmholtz": Helmholtz, "klein_gordon": KleinGordon, "poisson1d": Poisson1D}
 
 
 def get_problem(name: str, **params: float) -> Problem:
@@ -15,4 +16,4 @@ def get_problem(name: str, **params: float) -> Problem:
     return PROBLEMS[choose("problem", name, PROBLEMS)](**params)
 
 
-__all__ = ["PROBLEMS", "Helmholtz", "Poisson1D", "Problem", "get_problem"]
+__all__ = ["PROBLEMS", "Helmholtz", "KleinGordon", "Poisson1D", "Problem", "get_problem"]
