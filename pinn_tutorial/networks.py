@@ -5,14 +5,16 @@ the mean and standard deviation of the residual points (the paper does not menti
 Autograd differentiates through this scaling, so input derivatives need no correction.
 
 Both also offer ``taylor(x)``: the output with its first and pure second input derivatives,
-propagated forward layer by layer (Taylor mode) instead of by nested autograd. A *stacked jet*
-is one tensor of shape (1 + 2d, N, width): the value, then d derivatives d/dx_k, then d second
-derivatives d^2/dx_k^2, so that each layer's weights multiply all of them in one matrix product.
-The rules, for each direction k (' = d/dx_k):
+propagated forward layer by layer (Taylor mode) instead of by nested autograd. Each layer carries
+a triple (value, d1, d2), where d1[k] and d2[k] are the first and second derivatives along input
+k, stacked so that one matrix product serves all directions. The rules, for each direction k
+(' = d/dx_k):
 
     linear  h = W z + b        h' = W z'                h'' = W z''
     tanh    a = tanh(h)        a' = s h'                a'' = s (h'' - 2 a h'^2),   s = 1 - a^2
     gate    h = p + z q        h' = p' + z' q + z q'    h'' = p'' + z'' q + 2 z' q' + z q''
+
+On the first layer z' is the constant e_k / std_k and z'' = 0, which saves two products.
 """
 
 from __future__ import annotations
@@ -42,29 +44,41 @@ def glorot_linear(fan_in: int, fan_out: int, random_bias: bool = False) -> nn.Li
     return layer
 
 
-def _jet_linear(z: torch.Tensor, linear: nn.Linear) -> torch.Tensor:
-    """h = W z + b on a stacked jet: the bias enters the value only."""
-    h = z @ linear.weight.T
-    return torch.cat([h[:1] + linear.bias, h[1:]])
+Triple = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def _jet_tanh(h: torch.Tensor, d: int) -> torch.Tensor:
-    """a = tanh(h) on a stacked jet: a' = s h', a'' = s (h'' - 2 a h'^2) with s = 1 - a^2."""
-    a = torch.tanh(h[:1])
+def _tanh_jet(h: torch.Tensor, h1: torch.Tensor, h2: torch.Tensor | None) -> Triple:
+    """a = tanh(h): a' = s h' and a'' = s (h'' - 2 a h'^2), with s = 1 - a^2 (h'' = 0 if None)."""
+    a = torch.tanh(h)
     s = 1 - a * a
-    h1 = h[1:1 + d]
-    return torch.cat([a, s * h1, s * (h[1 + d:] - 2 * a * h1 * h1)])
+    d1 = s * h1
+    d2 = -2 * a * d1 * h1 if h2 is None else s * torch.addcmul(h2, a * h1, h1, value=-2)
+    return a, d1, d2
 
 
-def _jet_gate(p: torch.Tensor, z: torch.Tensor, q: torch.Tensor, d: int) -> torch.Tensor:
-    """h = p + z q on stacked jets, by the product rule."""
-    z0, z1, z2 = z[:1], z[1:1 + d], z[1 + d:]
-    q0, q1, q2 = q[:1], q[1:1 + d], q[1 + d:]
-    return p + torch.cat([z0 * q0, z1 * q0 + z0 * q1, z2 * q0 + 2 * z1 * q1 + z0 * q2])
+def _first_layer_jet(x: torch.Tensor, std: torch.Tensor, linear: nn.Linear) -> Triple:
+    """tanh(W x + b) of the standardised input x, whose derivatives are e_k / std_k and 0."""
+    h1 = (linear.weight / std).T.unsqueeze(1)  # direction k: W e_k / std_k, the same at every point
+    return _tanh_jet(torch.addmm(linear.bias, x, linear.weight.T), h1, None)
 
 
-def _unstack(h: torch.Tensor, d: int) -> Jet:
-    return Jet(h[0], h[1:1 + d], h[1 + d:])
+def _layer_jet(z: Triple, linear: nn.Linear) -> Triple:
+    """tanh(W z + b) of a triple."""
+    w = linear.weight.T
+    return _tanh_jet(torch.addmm(linear.bias, z[0], w), z[1] @ w, z[2] @ w)
+
+
+def _gate_jet(p: Triple, z: Triple, q: Triple) -> Triple:
+    """h = p + z q by the product rule."""
+    return (torch.addcmul(p[0], z[0], q[0]),
+            p[1] + z[1] * q[0] + z[0] * q[1],
+            p[2] + z[2] * q[0] + 2 * z[1] * q[1] + z[0] * q[2])
+
+
+def _output_jet(z: Triple, linear: nn.Linear) -> Jet:
+    """The linear output layer: the bias enters the value only."""
+    w = linear.weight.T
+    return Jet(torch.addmm(linear.bias, z[0], w), z[1] @ w, z[2] @ w)
 
 
 class _Standardised(nn.Module):
@@ -89,13 +103,6 @@ class _Standardised(nn.Module):
             raise ValueError(f"expected inputs of shape (N, {self.layers[0]}), got {tuple(x.shape)}")
         return (x - self.input_mean) / self.input_std
 
-    def input_jet(self, x: torch.Tensor) -> torch.Tensor:
-        """The stacked jet of the standardised input: value, d/dx_k = e_k / std_k, second derivatives 0."""
-        z = self.standardise(x)
-        n, d = z.shape
-        d1 = torch.diag(1 / self.input_std).unsqueeze(1).expand(d, n, d)
-        return torch.cat([z.unsqueeze(0), d1, torch.zeros_like(d1)])
-
 
 class MLP(_Standardised):
     """The standard fully-connected network f(x) = W_L tanh(... tanh(W_1 x + b_1) ...) + b_L.
@@ -117,11 +124,10 @@ class MLP(_Standardised):
 
     def taylor(self, x: torch.Tensor) -> Jet:
         """The output with its first and pure second input derivatives, propagated forward."""
-        d = x.shape[1]
-        h = self.input_jet(x)
-        for linear in self.linears[:-1]:
-            h = _jet_tanh(_jet_linear(h, linear), d)
-        return _unstack(_jet_linear(h, self.linears[-1]), d)
+        h = _first_layer_jet(self.standardise(x), self.input_std, self.linears[0])
+        for linear in self.linears[1:-1]:
+            h = _layer_jet(h, linear)
+        return _output_jet(h, self.linears[-1])
 
     def weight_matrices(self) -> list[nn.Parameter]:
         """The weight matrices W_1..W_L (no biases): what the original code's Algorithm 1 reads."""
@@ -187,19 +193,19 @@ class ModifiedMLP(_Standardised):
 
     def taylor(self, x: torch.Tensor) -> Jet:
         """The output with its first and pure second input derivatives, propagated forward."""
-        d = x.shape[1]
-        x = self.input_jet(x)
-        u = _jet_tanh(_jet_linear(x, self.encoder_u), d)
-        v = _jet_tanh(_jet_linear(x, self.encoder_v), d)
-        hidden = self.linears[:-1]
-        if self.variant == "paper":  # H = (1 - Z) U + Z V = U + Z (V - U)
-            h, base, diff = _jet_tanh(_jet_linear(x, hidden[0]), d), u, v - u
-            hidden = hidden[1:]
-        else:  # H = Z U + (1 - Z) V = V + Z (U - V)
-            h, base, diff = x, v, u - v
-        for linear in hidden:
-            h = _jet_gate(base, _jet_tanh(_jet_linear(h, linear), d), diff, d)
-        return _unstack(_jet_linear(h, self.linears[-1]), d)
+        x, std = self.standardise(x), self.input_std
+        u = _first_layer_jet(x, std, self.encoder_u)
+        v = _first_layer_jet(x, std, self.encoder_v)
+        first, *gates = self.linears[:-1]
+        if self.variant == "paper":  # H = (1 - Z) U + Z V = U + Z (V - U), after a plain H^(1)
+            base, diff = u, tuple(b - a for a, b in zip(u, v))
+            h = _first_layer_jet(x, std, first)
+        else:  # H = Z U + (1 - Z) V = V + Z (U - V), the first gate reading X itself
+            base, diff = v, tuple(a - b for a, b in zip(u, v))
+            h = _gate_jet(base, _first_layer_jet(x, std, first), diff)
+        for linear in gates:
+            h = _gate_jet(base, _layer_jet(h, linear), diff)
+        return _output_jet(h, self.linears[-1])
 
     def weight_matrices(self) -> list[nn.Parameter]:
         """The gate and output weight matrices, without the encoders: what the original code reads."""

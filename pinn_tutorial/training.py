@@ -154,7 +154,10 @@ class Trainer:
         names = list(self.problem.terms)
         grads = {}
         for k, name in enumerate(names):
-            g = torch.autograd.grad(losses[name], params, retain_graph=k < len(names) - 1, allow_unused=True)
+            # Compiled terms are separate graphs, each differentiated once and then freed (its
+            # backward requires that); eager terms may share nodes, so keep the graph until the last.
+            retain = not self.compiled and k < len(names) - 1
+            g = torch.autograd.grad(losses[name], params, retain_graph=retain, allow_unused=True)
             grads[name] = [torch.zeros_like(p) if gi is None else gi for gi, p in zip(g, params)]
         self.weighting.update([grads["residual"][i] for i in chosen],
                               {t: [grads[t][i] for i in chosen] for t in self.weighting.terms})
