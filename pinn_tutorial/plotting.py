@@ -6,15 +6,22 @@ a chapter can place several figures side by side.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import NullLocator
 
+from .diagnostics import GradientMonitor, PoissonScaling
 from .problems import Problem
 from .training import History
 
 # One colour per loss term, the same in every chapter.
 TERM_COLOURS = {"residual": "tab:red", "boundary": "tab:blue", "initial": "tab:green"}
+# The symbol of each loss term in labels.
+TERM_SYMBOLS = {"residual": r"\mathcal{L}_r", "boundary": r"\mathcal{L}_b", "initial": r"\mathcal{L}_0"}
 STYLE = {"axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
          "figure.dpi": 100, "savefig.dpi": 150, "font.size": 10}
 
@@ -29,6 +36,39 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (5.0, 3.5)) -> Axes:
         use_style()
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+def _panels(axes: Sequence[Axes] | None, n: int, size: tuple[float, float] = (2.8, 2.6)) -> list[Axes]:
+    """``n`` side-by-side panels, given or new (each ``size`` inches)."""
+    if axes is None:
+        use_style()
+        _, axes = plt.subplots(1, n, figsize=(size[0] * n, size[1]), layout="constrained", squeeze=False)
+        axes = axes[0]
+    axes = list(axes)
+    if len(axes) != n:
+        raise ValueError(f"need {n} axes, got {len(axes)}")
+    return axes
+
+
+def _symbol(term: str) -> str:
+    return TERM_SYMBOLS.get(term, rf"\mathcal{{L}}_{{\mathrm{{{term}}}}}")
+
+
+def _records(source: History | GradientMonitor | Sequence[dict]) -> list[dict]:
+    """Diagnostics records from a run's ``History``, a ``GradientMonitor``, or a list of records."""
+    if isinstance(source, History):
+        return source.diagnostics
+    if isinstance(source, GradientMonitor):
+        return source.records
+    return list(source)
+
+
+def _series(records: list[dict], quantity: str) -> tuple[list[int], dict[str, list[float]]]:
+    """The steps and, per term, one recorded quantity (e.g. ``"hessian"``) over the records holding it."""
+    chosen = [r for r in records if quantity in r]
+    if not chosen:
+        raise ValueError(f"no record holds {quantity!r}; record it with GradientMonitor")
+    return [r["step"] for r in chosen], {t: [r[quantity][t] for r in chosen] for t in chosen[0][quantity]}
 
 
 def plot_loss_terms(history: History, ax: Axes | None = None, title: str | None = None) -> Axes:
@@ -69,5 +109,124 @@ def plot_solution_1d(problem: Problem, net: torch.nn.Module, ax: Axes | None = N
     ax.plot(x, u_pred, color="tab:orange", ls="--", lw=2, label="PINN")
     ax.set_xlabel("$x$")
     ax.set_ylabel("$u$")
+    ax.legend()
+    return ax
+
+
+def plot_solution_2d(problem: Problem, net: torch.nn.Module, n: int = 100,
+                     axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """Three maps on the problem's n x n evaluation grid: exact solution, prediction, absolute error."""
+    x, u, shape = problem.evaluation_grid(n)
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        u_pred = problem.predict(net, x.float().to(device)).double().cpu()
+    low, high = problem.domain.low.tolist(), problem.domain.high.tolist()
+    extent = [low[0], high[0], low[1], high[1]]
+    axes = _panels(axes, 3, (3.4, 2.9))
+    maps = [("exact $u$", u, "viridis"), ("PINN prediction", u_pred, "viridis"),
+            ("absolute error", (u - u_pred).abs(), "magma")]
+    for ax, (title, values, cmap) in zip(axes, maps):
+        # The grid is indexed [i_x, i_y] (sampling.grid); imshow wants rows = y.
+        image = ax.imshow(values.reshape(shape).T.numpy(), origin="lower", extent=extent, cmap=cmap, aspect="auto")
+        ax.figure.colorbar(image, ax=ax)
+        ax.set_title(title)
+        ax.set_xlabel("$x$")
+        ax.set_ylabel("$y$")
+        ax.grid(False)
+    return axes
+
+
+def plot_weights(history: History, ax: Axes | None = None, label: str | None = None) -> Axes:
+    """The weight lambda_i of each boundary/initial term against the training step (Algorithm 1; Figs. 8, 16)."""
+    ax = _axes(ax)
+    for term, values in history.weights.items():
+        name = {"boundary": r"$\lambda_b$", "initial": r"$\lambda_0$"}.get(term, rf"$\lambda$ ({term})")
+        ax.semilogy(history.steps, values, color=TERM_COLOURS.get(term), lw=1,
+                    label=f"{name} ({label})" if label else name)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(r"weight $\lambda_i$")
+    ax.legend()
+    return ax
+
+
+def plot_gradient_histograms(source: dict, axes: Sequence[Axes] | None = None,
+                             title: str | None = None) -> list[Axes]:
+    """Histograms of grad_W L_r and of each boundary/initial term's gradient, one panel per layer
+    (paper Figs. 2, 3, 12), with log-scale counts.
+
+    ``source`` is a ``GradientMonitor`` record taken with ``histograms=True`` (its step goes in
+    the title) or what ``gradient_histograms`` returns.
+    """
+    data = source.get("histograms", source)
+    if "edges" not in data:
+        raise ValueError("no histograms here: record with GradientMonitor(histograms=True) or use gradient_histograms")
+    edges, counts = data["edges"], data["counts"]
+    axes = _panels(axes, len(edges))
+    for k, ax in enumerate(axes):
+        for term, per_layer in counts.items():
+            # Filled from 0.5 so that empty bins vanish on the log axis instead of breaking it.
+            ax.stairs(np.asarray(per_layer[k], dtype=float), np.asarray(edges[k]), baseline=0.5, fill=True,
+                      alpha=0.45, color=TERM_COLOURS.get(term), label=rf"$\nabla_\theta {_symbol(term)}$")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=0.5)
+        ax.set_title(f"Layer {k + 1}")
+        ax.set_xlabel("gradient entry")
+    axes[0].set_ylabel("count")
+    axes[0].legend()
+    if title or "step" in source:
+        axes[0].figure.suptitle(title or f"step {source['step']}")
+    return axes
+
+
+def plot_gradient_ratio(source: History | GradientMonitor | Sequence[dict], ax: Axes | None = None,
+                        label: str | None = None) -> Axes:
+    """max|grad L_r| / mean|grad L_i| (Eq. 40, pooled as the monitor's ``pooling``) for each term over training."""
+    ax = _axes(ax)
+    steps, ratios = _series(_records(source), "ratio_overall")
+    for term, values in ratios.items():
+        name = rf"$\max|\nabla_\theta \mathcal{{L}}_r| \,/\, \overline{{|\nabla_\theta {_symbol(term)}|}}$"
+        ax.semilogy(steps, values, color=TERM_COLOURS.get(term), marker="o", ms=3, lw=1,
+                    label=f"{name} ({label})" if label else name)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("gradient ratio (Eq. 40)")
+    ax.legend()
+    return ax
+
+
+def plot_hessian_eigenvalues(source: History | GradientMonitor | Sequence[dict], ax: Axes | None = None,
+                             label: str | None = None, linestyle: str = "-") -> Axes:
+    """|sigma_max| of the Hessian of each loss term over training (paper Figs. 4, 5, 11).
+
+    Call it again on the same axes with another ``label`` and ``linestyle`` to compare runs,
+    e.g. (a1, a2) = (1, 1) against (1, 4) (Fig. 5) or M1 against M3 (Fig. 11).
+    """
+    ax = _axes(ax)
+    steps, sigma = _series(_records(source), "hessian")
+    for term, values in sigma.items():
+        name = rf"$\sigma_{{\max}}(\nabla^2_\theta {_symbol(term)})$"
+        ax.semilogy(steps, np.abs(values), color=TERM_COLOURS.get(term), ls=linestyle, marker="o", ms=3, lw=1,
+                    label=f"{name} ({label})" if label else name)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("largest Hessian eigenvalue")
+    ax.legend()
+    return ax
+
+
+def plot_poisson_scaling(result: PoissonScaling | dict, ax: Axes | None = None) -> Axes:
+    """||grad L_r||_inf and ||grad L_b||_inf against the frequency C, log-log, with a C^4 guide (Eqs. 14-15)."""
+    data = result.to_dict() if isinstance(result, PoissonScaling) else result
+    ax = _axes(ax)
+    cs = np.asarray(data["Cs"])
+    for term, marker in (("residual", "o"), ("boundary", "s")):
+        values = data[f"grad_{term}"]
+        ax.loglog(cs, values, marker=marker, color=TERM_COLOURS[term], lw=1,
+                  label=rf"$\|\nabla_\theta {_symbol(term)}\|_\infty$ (slope {data['slopes'][term]:.1f})")
+    # The bound's rate, drawn through the residual's first point.
+    ax.loglog(cs, data["grad_residual"][0] * (cs / cs[0]) ** 4, color="grey", ls=":", lw=1,
+              label=r"$\propto C^4$ (Eq. 15)")
+    ax.set_xticks(cs, [f"{c:g}" for c in cs])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("frequency $C$")
+    ax.set_ylabel("gradient magnitude")
     ax.legend()
     return ax
