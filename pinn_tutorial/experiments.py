@@ -112,6 +112,7 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
         "weighting": repr(weighting),
         "batch_size": budget.batch_size,
         "rel_l2": history.final_error,
+        **problem.metrics(trainer.predict(trainer.x_eval), trainer.u_eval, trainer.grid_shape),
         "paper_rel_l2": paper.rel_l2 if paper else None,
         "paper_source": paper.source if paper else None,
         "final_weights": dict(weighting.weights),

@@ -56,7 +56,8 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
     kwargs = {"variant": variant} if preset.architecture == "modified_mlp" else {}
     net = ARCHITECTURES[preset.architecture](layers or problem.default_layers, mean, std, **kwargs)
     if preset.annealing:
-        weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form)
+        pooling = problem.annealing_pooling if form == "code" else None
+        weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form, pooling=pooling)
     else:
         weighting = FixedWeights(problem.weighted_terms)
     return net, weighting

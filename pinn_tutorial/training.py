@@ -106,7 +106,8 @@ class Trainer:
         # graph is differentiated once per step, also when Algorithm 1 needs the terms'
         # gradients separately (several backward passes through one compiled graph are unsafe).
         choose("compile setting", compile, ("auto", "on", "off"))
-        self.compiled = compile == "on" or (compile == "auto" and self.steps >= COMPILE_FROM_STEPS)
+        long_run = self.steps >= COMPILE_FROM_STEPS and derivatives == "auto" and problem.compilable
+        self.compiled = compile == "on" or (compile == "auto" and long_run)
         self._term_losses = None
         self.generator = seed_everything(seed)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.budget.lr, foreach=True)

@@ -78,7 +78,7 @@ def test_samplers_stay_in_their_sets():
 
 
 def test_unknown_problem_lists_the_valid_ones():
-    with pytest.raises(ConfigError, match="helmholtz, klein_gordon, poisson1d"):
+    with pytest.raises(ConfigError, match="helmholtz, klein_gordon, cavity_stream, cavity_velocity, poisson1d"):
         get_problem("burgers")
 
 

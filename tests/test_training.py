@@ -76,7 +76,7 @@ def run_cli(*args, cwd):
 
 
 @pytest.mark.parametrize("args,valid", [
-    (["train", "burgers"], "helmholtz, klein_gordon, poisson1d"),
+    (["train", "burgers"], "helmholtz, klein_gordon, cavity_stream, cavity_velocity, poisson1d"),
     (["train", "helmholtz", "--method", "M7"], "M1, M2, M3, M4"),
     (["train", "helmholtz", "--budget", "huge"], "quick, default, paper"),
     (["train", "poisson1d", "--param", "k=2"], "its parameters are: C"),

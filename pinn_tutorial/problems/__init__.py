@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from ..config import choose
 from .base import Problem
+from .cavity import CavityStreamFunction, CavityVelocityPressure
 from .helmholtz import Helmholtz
 from .klein_gordon import KleinGordon
 from .poisson1d import Poisson1D
 
-PROBLEMS: dict[str, type[Problem]] = {"helmholtz": Helmholtz, "klein_gordon": KleinGordon, "poisson1d": Poisson1D}
+PROBLEMS: dict[str, type[Problem]] = {
+    "helmholtz": Helmholtz,
+    "klein_gordon": KleinGordon,
+    "cavity_stream": CavityStreamFunction,
+    "cavity_velocity": CavityVelocityPressure,
+    "poisson1d": Poisson1D,
+}
 
 
 def get_problem(name: str, **params: float) -> Problem:
@@ -16,4 +23,7 @@ def get_problem(name: str, **params: float) -> Problem:
     return PROBLEMS[choose("problem", name, PROBLEMS)](**params)
 
 
-__all__ = ["PROBLEMS", "Helmholtz", "KleinGordon", "Poisson1D", "Problem", "get_problem"]
+__all__ = [
+    "PROBLEMS", "CavityStreamFunction", "CavityVelocityPressure", "Helmholtz", "KleinGordon", "Poisson1D",
+    "Problem", "get_problem",
+]

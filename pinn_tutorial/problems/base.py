@@ -35,6 +35,10 @@ class Problem(ABC):
     terms: tuple[str, ...]
     domain: BoxSampler
     default_layers: list[int]
+    # Algorithm 1's pooling in the original code for this problem (None: the form's own).
+    annealing_pooling: str | None = None
+    # Whether torch.compile can take the loss terms whole (False where nested autograd is inside).
+    compilable = True
 
     @property
     def weighted_terms(self) -> tuple[str, ...]:
@@ -56,6 +60,10 @@ class Problem(ABC):
     def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """The field that is compared with ``exact``: the network's output itself here."""
         return net(x)
+
+    def metrics(self, prediction: torch.Tensor, exact: torch.Tensor, shape: list[int]) -> dict[str, float]:
+        """Figures reported beside the relative L2 error (none by default)."""
+        return {}
 
     def input_scaling(self) -> tuple[list[float], list[float]]:
         """Mean and standard deviation of a uniform point in the domain, per input.

@@ -1,0 +1,78 @@
+"""The two cavity formulations: continuity by construction, residuals that agree with each other."""
+
+import pytest
+import torch
+
+from pinn_tutorial import build, train
+from pinn_tutorial.autodiff import gradient
+from pinn_tutorial.networks import MLP
+from pinn_tutorial.problems import CavityStreamFunction, CavityVelocityPressure
+
+
+def stream_net():
+    torch.manual_seed(0)
+    net = MLP([2, 16, 16, 2]).double()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.7)
+    return net
+
+
+def interior(n=64):
+    return torch.rand(n, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(4)).requires_grad_(True)
+
+
+def test_stream_function_velocity_is_divergence_free_to_rounding():
+    problem, net, x = CavityStreamFunction(), stream_net(), interior()
+    uv = problem.velocity(lambda z: net(z), x)
+    div = gradient(uv[:, 0], x)[:, 0] + gradient(uv[:, 1], x)[:, 1]
+    assert uv.abs().max() > 0.1 and div.abs().max() < 1e-12
+
+
+def test_both_formulations_give_the_same_momentum_residual_for_the_same_flow():
+    """(u, v, p) = (psi_y, -psi_x, p) fed to the velocity-pressure residual equals the stream-function one."""
+    stream, velocity, net = CavityStreamFunction(), CavityVelocityPressure(), stream_net()
+
+    def as_velocity_pressure(x):
+        out = net(x)
+        psi_x, psi_y = gradient(out[:, 0], x).unbind(1)
+        return torch.stack([psi_y, -psi_x, out[:, 1]], dim=1)
+
+    x = interior()
+    r_stream = stream.residual(net, x)
+    r_velocity = velocity.residual(as_velocity_pressure, x)
+    torch.testing.assert_close(r_velocity[:, :2], r_stream, rtol=1e-10, atol=1e-10)
+    assert r_velocity[:, 2].abs().max() < 1e-12  # continuity holds by construction
+
+
+def test_velocity_pressure_residual_matches_a_hand_built_one():
+    problem = CavityVelocityPressure(re=50.0)
+    torch.manual_seed(1)
+    net = MLP([2, 12, 12, 3]).double()
+    x = interior()
+    out = net(x)
+    grads = [gradient(out[:, i], x) for i in range(3)]
+    lap = [gradient(grads[i][:, 0], x)[:, 0] + gradient(grads[i][:, 1], x)[:, 1] for i in range(2)]
+    u, v = out[:, 0], out[:, 1]
+    r_u = u * grads[0][:, 0] + v * grads[0][:, 1] + grads[2][:, 0] - lap[0] / 50
+    r_c = grads[0][:, 0] + grads[1][:, 1]
+    r = problem.residual(net, x.detach())  # the Taylor-mode path
+    torch.testing.assert_close(r[:, 0], r_u, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(r[:, 2], r_c, rtol=1e-10, atol=1e-10)
+
+
+def test_walls_and_reference_magnitude():
+    problem = CavityVelocityPressure()
+    batch = problem.sample(32, torch.Generator().manual_seed(0))
+    assert (problem.wall_velocity("top", batch["top"]) == torch.tensor([1.0, 0.0])).all()
+    assert (problem.wall_velocity("left", batch["left"]) == 0).all()
+    exact = problem.exact(torch.tensor([[0.5, 0.999], [0.5, 0.5], [0.0, 0.3]]))
+    assert exact[0] > 0.9 and 0.0 < exact[1] < 0.4 and exact[2] == 0
+
+
+@pytest.mark.parametrize("problem", [CavityStreamFunction(), CavityVelocityPressure()], ids=lambda p: p.name)
+def test_a_short_run_trains_and_reports_the_spectral_figure(problem):
+    net, weighting = build("M2", problem, seed=0, layers=[2, 16, 16, problem.default_layers[-1]])
+    assert weighting.pooling == "layer_ratio_max"
+    history = train(problem, net, weighting, budget="quick", steps=20, progress=False, device="cpu")
+    assert all(torch.isfinite(torch.tensor(v)).all() for v in history.losses.values())
+    assert 0 < history.final_error < 10
