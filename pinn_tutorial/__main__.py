@@ -11,11 +11,13 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from .bench import report as bench_report
 from .config import BUDGETS, ConfigError, choose, get_budget, get_device
 from .diagnostics import poisson_gradient_scaling, stiffness_history
 from .experiments import Experiment, git_commit, machine, run_experiment
 from .methods import METHODS
 from .problems import PROBLEMS, Helmholtz
+from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .training import NonFiniteLossError
 
 
@@ -70,7 +72,50 @@ def parser() -> argparse.ArgumentParser:
                           help="folder for the result file (default: results/diagnostics)")
     diagnose.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     diagnose.add_argument("--progress", action="store_true", help="show a progress bar for each training run")
+    reproduce = commands.add_parser(
+        "reproduce", help="run M1..M4 on a benchmark for several seeds and print the table beside the paper",
+        description="Run M1..M4 (for 'cavity' both formulations) for seeds 0..N-1, one result file per run in "
+                    "OUT; finished or interrupted runs resume from their checkpoints.")
+    reproduce.add_argument("benchmark", help=f"one of: {', '.join(BENCHMARKS)}")
+    reproduce.add_argument("--budget", default=None,
+                           help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')")
+    reproduce.add_argument("--seeds", type=int, default=1, help="number of seeds, 0..N-1 (default 1)")
+    reproduce.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
+    reproduce.add_argument("--out", default="results", help="folder for the result files (default: results)")
+    reproduce.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    reproduce.add_argument("--no-progress", action="store_true", help="no progress bars")
+    table = commands.add_parser("table", help="print the table of the result files, without training")
+    table.add_argument("--results", default="results", help="folder of result files (default: results)")
+    table.add_argument("--budget", default=None, help="only runs of this budget")
+    bench = commands.add_parser(
+        "bench", help="time a training step on each derivative path (and, with --full, complete runs)")
+    bench.add_argument("--repeats", type=int, default=5, help="timed repeats of 50 steps (default 5)")
+    bench.add_argument("--full", action="store_true",
+                       help="also time complete paper-budget runs of Helmholtz M4 and Klein-Gordon M4")
+    bench.add_argument("--no-compile", action="store_true", help="leave out the compiled path (slow to compile)")
+    bench.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     return main
+
+
+def reproduce_command(args: argparse.Namespace) -> None:
+    choose("benchmark", args.benchmark, BENCHMARKS)
+    if args.budget is not None:
+        choose("budget", args.budget, BUDGETS)
+    methods = tuple(m.strip() for m in args.methods.split(","))
+    for method in methods:
+        choose("method", method, METHODS)
+    results = reproduce(args.benchmark, args.budget, args.seeds, args.out, methods, not args.no_progress,
+                        args.device)
+    print()
+    print(format_table(summarise(results)))
+
+
+def table_command(args: argparse.Namespace) -> None:
+    print(table(args.results, args.budget))
+
+
+def bench_command(args: argparse.Namespace) -> None:
+    print(bench_report(args.repeats, args.full, args.device, compile=not args.no_compile))
 
 
 def train_command(args: argparse.Namespace) -> None:
@@ -150,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         parser().print_help()
         return 2
     try:
-        {"train": train_command, "diagnose": diagnose_command}[args.command](args)
-    except ConfigError as error:
+        commands = {"train": train_command, "diagnose": diagnose_command, "reproduce": reproduce_command,
+                    "table": table_command, "bench": bench_command}
+        commands[args.command](args)
+    except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except NonFiniteLossError as error:

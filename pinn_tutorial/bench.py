@@ -106,9 +106,10 @@ def deepxde_available() -> bool:
     return importlib.util.find_spec("deepxde") is not None
 
 
-def report(repeats: int = 5, full: bool = False, device: str | None = None) -> str:
-    """The whole benchmark as printable text."""
-    rows = step_times(repeats=repeats, device=device)
+def report(repeats: int = 5, full: bool = False, device: str | None = None, compile: bool = True) -> str:
+    """The whole benchmark as printable text (``compile=False`` leaves out the compiled path)."""
+    paths = tuple(PATHS) if compile else tuple(p for p in PATHS if PATHS[p]["compile"] == "off")
+    rows = step_times(repeats=repeats, paths=paths, device=device)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     text = [f"Helmholtz, 128 points per term, 3 hidden layers x 50; {machine(dev)}; torch {torch.__version__}",
             f"median of {repeats} repeats of 50 steps after warm-up", "", format_step_table(rows)]
