@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -179,6 +180,13 @@ class Trainer:
         if self._term_losses is None:
             self._term_losses = {t: torch.compile(partial(self._loss_term, t), dynamic=False)
                                  for t in self.problem.terms}
+            try:  # the first call compiles; without a working compiler, train eagerly instead
+                return {t: loss(batch) for t, loss in self._term_losses.items()}
+            except Exception as error:  # noqa: BLE001 - any compiler failure means "use eager"
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); training eagerly",
+                              RuntimeWarning, stacklevel=2)
+                self.compiled = False
+                return self.problem.losses(self.field, batch)
         return {t: loss(batch) for t, loss in self._term_losses.items()}
 
     def train_step(self) -> dict[str, torch.Tensor]:
