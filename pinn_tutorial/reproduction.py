@@ -35,9 +35,9 @@ def reproduce(benchmark: str, budget: str | None = None, seeds: int = 1, out: st
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     budget_name = get_budget(budget).name
     results = []
-    for problem in problems:
-        for method in methods:
-            for seed in range(seeds):
+    for seed in range(seeds):  # seed by seed, so that a complete table of seed 0 comes first
+        for problem in problems:
+            for method in methods:
                 exp = Experiment(problem, method, budget_name, seed)
                 result = run_experiment(exp, out, resume=True, progress=progress, device=device)
                 print(f"{problem} {method} seed {seed}: relative L2 error {result['rel_l2']:.2e} "
