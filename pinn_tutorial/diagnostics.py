@@ -333,11 +333,6 @@ class GradientMonitor:
                                                         self.hessian_tol, generator)
         trainer.history.diagnostics.append(entry)
         self._trainer = trainer
-        # The trainer writes its periodic (and final) checkpoint before it calls back: write it
-        # again so that checkpoint holds this step's record too, even if the run dies before the next.
-        saved_now = step % trainer.budget.checkpoint_every == 0 or step == trainer.steps
-        if trainer.checkpoint and step > 0 and step == trainer.step and saved_now:
-            trainer.save_checkpoint()
         return entry
 
     @property

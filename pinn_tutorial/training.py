@@ -271,12 +271,12 @@ class Trainer:
                 if self.step % b.eval_every == 0 or last:
                     self.history.eval_steps.append(self.step)
                     self.history.rel_l2.append(self.evaluate())
+                if self.callback:  # before the checkpoint, so that it holds what the callback recorded
+                    self.callback(self, self.step)
                 self.history.wall_s = time.perf_counter() - start_wall
                 if self.checkpoint and (self.step % b.checkpoint_every == 0 or last):
                     self.save_checkpoint()
                 bar.update(1)
-                if self.callback:
-                    self.callback(self, self.step)
                 if self._interrupted:
                     self._stop_interrupted()
         finally:
