@@ -86,12 +86,15 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 
 
 def set_threads(n: int | None = None) -> int:
-    """Set PyTorch's CPU threads (``$PINN_TUTORIAL_THREADS``, else up to 4) and return the count.
+    """Set PyTorch's CPU threads (``$PINN_TUTORIAL_THREADS``, else 1) and return the count.
 
-    The networks here are small (a few thousand weights, 128 points): more than a few
-    threads only add synchronisation, so the count is capped.
+    The networks here are small (a few thousand weights, 128 points per term): on 2 cores a
+    training step took 7.1 ms with one thread and 6.9 ms with two, while two threads per run
+    made runs that share the cores (two test workers, a book build beside a reproduction)
+    many times slower. One thread per run is the robust choice; run several runs side by side
+    to use more cores.
     """
-    n = n or int(os.environ.get(THREADS_ENV, 0)) or min(4, os.cpu_count() or 1)
+    n = n or int(os.environ.get(THREADS_ENV, 0)) or 1
     torch.set_num_threads(n)
     return n
 
