@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import NullLocator
 
 from .diagnostics import GradientMonitor, PoissonScaling
@@ -229,4 +230,65 @@ def plot_poisson_scaling(result: PoissonScaling | dict, ax: Axes | None = None) 
     ax.set_xlabel("frequency $C$")
     ax.set_ylabel("gradient magnitude")
     ax.legend()
+    return ax
+
+
+def plot_gated_network(variant: str = "paper", gates: int = 2, ax: Axes | None = None) -> Axes:
+    """A block diagram of the gated network ``ModifiedMLP`` (paper Eqs. 43-47).
+
+    The encoders U = phi(X W^1 + b^1) and V = phi(X W^2 + b^2) read the input once and feed
+    every hidden layer, where a gate Z^(k) = phi(H^(k) W^{z,k} + b^{z,k}) mixes them,
+    H^(k+1) = (1 - Z^(k)) * U + Z^(k) * V; the output is linear, f = H^(L+1) W + b.
+    ``variant="paper"`` draws the equations (a plain first layer H^(1), then ``gates`` gates);
+    ``"code"`` the original code's form (H^(1) = X: the first gate reads the input, U and V swapped).
+    """
+    if variant not in ("paper", "code"):
+        raise ValueError(f"unknown variant {variant!r}; choose 'paper' or 'code'")
+    if gates < 1:
+        raise ValueError(f"gates must be at least 1, got {gates}")
+    dx, y_bus, width, height = 3.4, 1.9, 2.9, 1.0
+    n_cols = gates + 3  # input, encoders (and H^(1)), the gates, output
+    ax = _axes(ax, (2.3 * n_cols, 3.6))
+    colours = {"io": "0.92", "encoder": "#d9ecd0", "plain": "#d6e4f0", "gate": "#fbe3c8"}
+
+    def box(x: float, y: float, text: str, kind: str, w: float = width, h: float = height) -> tuple:
+        ax.add_patch(FancyBboxPatch(
+            (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05", fc=colours[kind], ec="0.3", lw=1))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+        return x, y, w, h
+
+    def arrow(start: tuple[float, float], end: tuple[float, float]) -> None:
+        ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1})
+
+    x_in = box(0.0, 0.0, "input $X$", "io", w=1.6)
+    u = box(dx, y_bus, r"$U = \phi(XW^1 + b^1)$", "encoder")
+    v = box(dx, -y_bus, r"$V = \phi(XW^2 + b^2)$", "encoder")
+    for enc in (u, v):
+        arrow((x_in[0] + x_in[2] / 2, 0.0), (enc[0] - enc[2] / 2, enc[1]))
+    if variant == "paper":
+        previous = box(dx, 0.0, "$H^{(1)} = \\phi(XW^{z,1} + b^{z,1})$", "plain")
+        arrow((x_in[0] + x_in[2] / 2, 0.0), (previous[0] - previous[2] / 2, 0.0))
+        mix = r"$H^{(%d)} = (1 - Z^{(%d)})\odot U + Z^{(%d)}\odot V$"
+    else:
+        previous = x_in
+        ax.text(dx, 0.12, "$H^{(1)} = X$", ha="center", va="bottom", fontsize=9)
+        mix = r"$H^{(%d)} = Z^{(%d)}\odot U + (1 - Z^{(%d)})\odot V$"
+    for k in range(1, gates + 1):
+        # The paper writes W^{z,1} for H^(1) and for Z^(1), two different matrices: its gates are numbered from 2 here.
+        index = k + 1 if variant == "paper" else k
+        gate = box((k + 1) * dx, 0.0, f"$Z^{{({k})}} = \\phi(H^{{({k})}} W^{{z,{index}}} + b^{{z,{index}}})$\n"
+                   + mix % (k + 1, k, k), "gate", h=1.25)
+        arrow((previous[0] + previous[2] / 2, 0.0), (gate[0] - gate[2] / 2, 0.0))
+        for enc, sign in ((u, 1), (v, -1)):  # each gate reads U and V from a bus line
+            ax.plot([enc[0] + enc[2] / 2, gate[0]], [enc[1], enc[1]], color="0.3", lw=1)
+            arrow((gate[0], enc[1]), (gate[0], sign * gate[3] / 2))
+        previous = gate
+    out = box((gates + 2) * dx, 0.0, f"$f_\\theta = H^{{({gates + 1})}} W + b$", "io", w=2.4)
+    arrow((previous[0] + previous[2] / 2, 0.0), (out[0] - out[2] / 2, 0.0))
+    ax.set_xlim(-1.0, (gates + 2) * dx + 1.4)
+    ax.set_ylim(-y_bus - 0.7, y_bus + 0.7)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("the gated network as in the paper's Eqs. 43-47" if variant == "paper"
+                 else "the gated network as the original code runs it")
     return ax

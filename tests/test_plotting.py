@@ -18,6 +18,7 @@ from pinn_tutorial.diagnostics import (  # noqa: E402
     term_gradients,
 )
 from pinn_tutorial.plotting import (  # noqa: E402
+    plot_gated_network,
     plot_gradient_histograms,
     plot_gradient_ratio,
     plot_hessian_eigenvalues,
@@ -110,3 +111,24 @@ def test_poisson_scaling_two_measured_lines_and_the_bound(run):
     assert len(lines) == 3 and ax.get_xscale() == ax.get_yscale() == "log"
     assert list(lines[0].get_ydata()) == result.grad_residual and list(lines[1].get_ydata()) == result.grad_boundary
     assert len(plot_poisson_scaling(result.to_dict()).get_lines()) == 3
+
+
+def test_gated_network_one_box_per_layer_and_each_gate_reads_both_encoders():
+    def texts(ax):
+        return [t.get_text() for t in ax.texts]
+
+    paper = plot_gated_network("paper", gates=2)
+    # input, U, V, H^(1), two gates, output; each gate gets one arrow from U and one from V
+    assert len(paper.patches) == 7
+    assert sum("Z^{(" in t for t in texts(paper)) == 2 and any(t.startswith("$H^{(1)} = \\phi") for t in texts(paper))
+    assert any("(1 - Z^{(2)})\\odot U + Z^{(2)}\\odot V" in t for t in texts(paper))
+    assert sum(1 for child in paper.get_children() if type(child).__name__ == "Annotation") == 3 + 1 + 2 + 2 * 2
+
+    code = plot_gated_network("code", gates=3)
+    assert len(code.patches) == 7  # no plain H^(1) layer: the first gate reads X
+    assert "$H^{(1)} = X$" in texts(code)
+    assert any("Z^{(3)}\\odot U + (1 - Z^{(3)})\\odot V" in t for t in texts(code))
+    with pytest.raises(ValueError, match="variant"):
+        plot_gated_network("tf")
+    with pytest.raises(ValueError, match="gates"):
+        plot_gated_network("paper", gates=0)
