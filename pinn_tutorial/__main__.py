@@ -98,12 +98,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def reproduce_command(args: argparse.Namespace) -> None:
-    choose("benchmark", args.benchmark, BENCHMARKS)
-    if args.budget is not None:
-        choose("budget", args.budget, BUDGETS)
+    # reproduce() checks the benchmark, budget and method names before it trains anything.
     methods = tuple(m.strip() for m in args.methods.split(","))
-    for method in methods:
-        choose("method", method, METHODS)
     results = reproduce(args.benchmark, args.budget, args.seeds, args.out, methods, not args.no_progress,
                         args.device)
     print()
