@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
         "train", help="train one run and write its JSON result file",
         description="Train one run and write OUT/<run>.json; an interrupted run resumes from its checkpoint.")
     train.add_argument("problem", help=f"one of: {', '.join(PROBLEMS)}")
-    train.add_argument("--method", default="M1", help="M1 (standard), M2 (annealing), M3 (gated net), M4 (both)")
+    train.add_argument("--method", default="M1", help="M1 (standard), M2 (annealing), M3 (gated net), M4 (both); "
+                       "GN2, GN4 (gradient-norm weighting, later work)")
     train.add_argument("--budget", default=None,
                        help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')")
     train.add_argument("--seed", type=int, default=0)

@@ -4,6 +4,11 @@
 - M2: the MLP with learning-rate annealing (Algorithm 1);
 - M3: the gated ``ModifiedMLP`` with fixed weights;
 - M4: the gated network with learning-rate annealing.
+
+Two presets from later work, for comparison (the book's last chapter):
+
+- GN2: the MLP with gradient-norm weighting (``GradientNormWeighting``), to set beside M2;
+- GN4: the gated network with gradient-norm weighting, to set beside M4.
 """
 
 from __future__ import annotations
@@ -17,27 +22,37 @@ from torch import nn
 from .config import choose
 from .networks import ARCHITECTURES
 from .problems import Problem
-from .weighting import FixedWeights, LearningRateAnnealing, Weighting
+from .weighting import FixedWeights, GradientNormWeighting, LearningRateAnnealing, Weighting
 
 
 @dataclass(frozen=True)
 class Method:
     name: str
     architecture: str
-    annealing: bool
+    weighting: Literal["fixed", "annealing", "gradient_norm"]
     description: str
+
+    @property
+    def annealing(self) -> bool:
+        """Whether the weights follow Algorithm 1 (whose form is a setting of the run)."""
+        return self.weighting == "annealing"
 
 
 METHODS: dict[str, Method] = {
-    "M1": Method("M1", "mlp", False, "standard PINN: MLP, fixed weights"),
-    "M2": Method("M2", "mlp", True, "MLP with learning-rate annealing (Algorithm 1)"),
-    "M3": Method("M3", "modified_mlp", False, "gated network, fixed weights"),
-    "M4": Method("M4", "modified_mlp", True, "gated network with learning-rate annealing"),
+    "M1": Method("M1", "mlp", "fixed", "standard PINN: MLP, fixed weights"),
+    "M2": Method("M2", "mlp", "annealing", "MLP with learning-rate annealing (Algorithm 1)"),
+    "M3": Method("M3", "modified_mlp", "fixed", "gated network, fixed weights"),
+    "M4": Method("M4", "modified_mlp", "annealing", "gated network with learning-rate annealing"),
+    "GN2": Method("GN2", "mlp", "gradient_norm", "MLP with gradient-norm weighting (later work)"),
+    "GN4": Method("GN4", "modified_mlp", "gradient_norm", "gated network with gradient-norm weighting (later work)"),
 }
+
+# What `reproduce` runs unless told otherwise: the paper's four methods.
+PAPER_METHODS = ("M1", "M2", "M3", "M4")
 
 
 def get_method(name: str) -> Method:
-    """The preset called ``name`` (M1..M4)."""
+    """The preset called ``name`` (M1..M4, GN2, GN4)."""
     return METHODS[choose("method", name, METHODS)]
 
 
@@ -58,6 +73,8 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
     if preset.annealing:
         pooling = problem.annealing_pooling if form == "code" else None
         weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form, pooling=pooling)
+    elif preset.weighting == "gradient_norm":
+        weighting = GradientNormWeighting(problem.weighted_terms)
     else:
         weighting = FixedWeights(problem.weighted_terms)
     return net, weighting

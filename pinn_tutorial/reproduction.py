@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import choose, get_budget
 from .experiments import Experiment, load_results, run_experiment
-from .methods import METHODS
+from .methods import METHODS, PAPER_METHODS
 from .paper import reported
 from .problems import PROBLEMS
 
@@ -24,7 +24,7 @@ BENCHMARKS["cavity"] = ("cavity_stream", "cavity_velocity")
 
 
 def reproduce(benchmark: str, budget: str | None = None, seeds: int = 1, out: str | Path = "results",
-              methods: tuple[str, ...] = tuple(METHODS), progress: bool = True,
+              methods: tuple[str, ...] = PAPER_METHODS, progress: bool = True,
               device: str | None = None) -> list[dict]:
     """Train every method on the benchmark for seeds 0..seeds-1 (resuming finished or interrupted
     runs from their checkpoints) and return the results."""

@@ -8,7 +8,13 @@ from pinn_tutorial.config import Budget, ConfigError
 from pinn_tutorial.problems.base import Problem
 from pinn_tutorial.sampling import BoxSampler
 from pinn_tutorial.training import Trainer
-from pinn_tutorial.weighting import FixedWeights, LearningRateAnnealing, annealing_estimate
+from pinn_tutorial.weighting import (
+    FixedWeights,
+    GradientNormWeighting,
+    LearningRateAnnealing,
+    annealing_estimate,
+    gradient_norm,
+)
 
 # Gradients of L_r and L_b for the parameters (W1, b1, W2, b2) of the tiny net below.
 C = {"W1": [[1.0], [-4.0]], "b1": [8.0, 0.0], "W2": [[2.0, 0.5]], "b2": [1.0]}
@@ -105,3 +111,24 @@ def test_update_schedule_and_fixed_weights():
         FixedWeights(["boundary"], {"bondary": 1.0})
     with pytest.raises(ConfigError, match="code, paper"):
         LearningRateAnnealing(["boundary"], form="adam")
+
+
+def test_gradient_norm_weighting_equals_hand_computation():
+    # Through one training step on the linear problem: the gradients over all parameters are C and D.
+    net, weighting = Tiny(), GradientNormWeighting(["boundary"])
+    budget = Budget("test", steps=1, batch_size=4, log_every=1, eval_every=1, checkpoint_every=1, grid_size=5)
+    Trainer(LinearInParameters(), net, weighting, budget=budget, progress=False, device="cpu").run()
+    norm_c = (1 + 16 + 64 + 0 + 4 + 0.25 + 1) ** 0.5
+    norm_d = (0.25 + 0.25 + 0.01 + 0.01 + 4 + 0 + 0.09) ** 0.5
+    assert weighting.weights["boundary"] == pytest.approx(0.9 * 1.0 + 0.1 * norm_c / norm_d, rel=1e-6)
+    assert gradient_norm([torch.tensor([3.0]), torch.tensor([[4.0]])]) == pytest.approx(5.0)
+
+
+def test_gradient_norm_weighting_settles_at_the_ratio_of_norms():
+    weighting = GradientNormWeighting(["boundary"], update_every=5)
+    assert [s for s in range(12) if weighting.needs_gradients(s)] == [0, 5, 10]
+    for _ in range(300):  # the same gradients again and again: lambda -> ||g_r|| / ||g_b|| = 5 / 0.5
+        weighting.update([torch.tensor([3.0, 4.0])], {"boundary": [torch.tensor([0.0, 0.5])]})
+    assert weighting.weights["boundary"] == pytest.approx(10.0, rel=1e-6)
+    with pytest.raises(ValueError, match="alpha"):
+        GradientNormWeighting(["boundary"], alpha=1.0)

@@ -1,0 +1,94 @@
+"""Causal training for time-dependent problems (Wang, Sankaran & Perdikaris, "Respecting causality
+for training physics-informed neural networks", CMAME 2024; arXiv:2203.07404).
+
+A PINN of an evolution equation sees the residual at all times at once, and may fit late times
+before the early ones they depend on. Causal training splits the time interval into M chunks,
+t_1 < ... < t_M, and weights the residual loss of chunk i by how well the earlier chunks are fitted:
+
+    L_r = (1/M) sum_i w_i L_r(t_i),    w_i = exp(-epsilon sum_{k<i} L_r(t_k)),   w_1 = 1,
+
+with the weights w_i held constant when differentiating (no gradient flows through them). Chunk i
+enters the loss in earnest only once the residual before it is small; epsilon sets how small.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .problems.base import Batch, Field, Problem
+from .problems.klein_gordon import KleinGordon
+
+
+class CausalTraining(Problem):
+    """``problem`` with its residual loss replaced by the causally weighted one (module docstring).
+
+    The residual points are drawn stratified in time, ``batch_size / chunks`` per chunk, so that
+    every chunk's loss L_r(t_i) is a mean over the same number of points. Everything else (the
+    boundary and initial terms, the exact solution, the evaluation grid) is the wrapped problem's.
+    ``problem`` must offer ``residual(net, x)`` (one value per point) and ``data_losses(net, batch)``
+    (the other terms); ``time_axis`` is the input column that holds time.
+    """
+
+    def __init__(self, problem: Problem, epsilon: float = 1.0, chunks: int = 16, time_axis: int = 0):
+        missing = [m for m in ("residual", "data_losses") if not callable(getattr(problem, m, None))]
+        if missing:
+            raise TypeError(f"causal training needs a time-dependent problem with residual(net, x) and "
+                            f"data_losses(net, batch); {type(problem).__name__} has no {missing[0]}")
+        if epsilon <= 0:
+            raise ValueError(f"epsilon must be positive, got {epsilon}")
+        if chunks < 1 or int(chunks) != chunks:
+            raise ValueError(f"chunks must be a positive integer, got {chunks}")
+        self.problem, self.epsilon, self.chunks, self.time_axis = problem, float(epsilon), int(chunks), time_axis
+        self.name = f"{problem.name}_causal"
+        self.terms, self.domain = problem.terms, problem.domain
+        self.default_layers, self.annealing_pooling = problem.default_layers, problem.annealing_pooling
+        self.compilable = problem.compilable
+
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+        if batch_size % self.chunks:
+            raise ValueError(f"the batch size ({batch_size}) must be a multiple of the number of time chunks "
+                             f"({self.chunks})")
+        batch = self.problem.sample(batch_size, generator)
+        x = batch["residual"].clone()
+        low, high = self.domain.low[self.time_axis], self.domain.high[self.time_axis]
+        s = (x[:, self.time_axis] - low) / (high - low)  # uniform in [0, 1): its place within a chunk
+        chunk = torch.arange(batch_size, dtype=x.dtype) // (batch_size // self.chunks)
+        x[:, self.time_axis] = low + (chunk + s) / self.chunks * (high - low)
+        batch["residual"] = x
+        return batch
+
+    def chunk_losses(self, net: Field, x: torch.Tensor) -> torch.Tensor:
+        """L_r(t_i), the mean squared residual of each time chunk, for points stratified as ``sample`` draws them."""
+        return self.problem.residual(net, x).pow(2).reshape(self.chunks, -1).mean(dim=1)
+
+    def causal_weights(self, chunk_losses: torch.Tensor) -> torch.Tensor:
+        """w_i = exp(-epsilon sum_{k<i} L_r(t_k)), without gradient."""
+        before = torch.cumsum(chunk_losses.detach(), dim=0) - chunk_losses.detach()
+        return torch.exp(-self.epsilon * before)
+
+    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+        per_chunk = self.chunk_losses(net, batch["residual"])
+        residual = (self.causal_weights(per_chunk) * per_chunk).mean()
+        return {"residual": residual, **self.problem.data_losses(net, batch)}
+
+    def exact(self, x: torch.Tensor) -> torch.Tensor:
+        return self.problem.exact(x)
+
+    def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
+        return self.problem.predict(net, x)
+
+    def input_scaling(self) -> tuple[list[float], list[float]]:
+        return self.problem.input_scaling()
+
+    def evaluation_grid(self, n: int = 100) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        return self.problem.evaluation_grid(n)
+
+    def __repr__(self) -> str:
+        return f"CausalTraining({self.problem!r}, epsilon={self.epsilon:g}, chunks={self.chunks})"
+
+
+class CausalKleinGordon(CausalTraining):
+    """The paper's Klein-Gordon benchmark trained causally: ``klein_gordon_causal`` on the command line."""
+
+    def __init__(self, epsilon: float = 1.0, chunks: int = 16):
+        super().__init__(KleinGordon(), epsilon=epsilon, chunks=chunks, time_axis=0)
