@@ -147,8 +147,9 @@ class LearningRateAnnealing(Weighting):
 
 
 class GradientNormWeighting(Weighting):
-    """Gradient-norm weighting, the scheme of later work by the same group (Wang, Wang & Perdikaris
-    2023, "An expert's guide to training PINNs"; the ``grad_norm`` scheme of jaxpi).
+    """Gradient-norm weighting, from later work by the same group (Wang, Sankaran, Wang & Perdikaris
+    2023, "An expert's guide to training physics-informed neural networks", arXiv:2308.08468; the
+    ``grad_norm`` scheme of their jaxpi library).
 
     Every ``update_every`` steps, for each weighted term i, from the L2 norms of the gradients
     with respect to all parameters:

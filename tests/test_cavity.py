@@ -28,6 +28,37 @@ def test_stream_function_velocity_is_divergence_free_to_rounding():
     assert uv.abs().max() > 0.1 and div.abs().max() < 1e-12
 
 
+def nested_stream_residual(problem, net, x):
+    """The momentum residuals by nested reverse-mode autograd alone, third derivatives included."""
+    x = x.detach().requires_grad_(True)
+    out = net(x)
+    psi_x, psi_y = gradient(out[:, 0], x).unbind(1)
+    p_x, p_y = gradient(out[:, 1], x).unbind(1)
+    u, v = psi_y, -psi_x
+    (u_x, u_y), (v_x, v_y) = gradient(u, x).unbind(1), gradient(v, x).unbind(1)
+    u_xx, u_yy = gradient(u_x, x)[:, 0], gradient(u_y, x)[:, 1]
+    v_xx, v_yy = gradient(v_x, x)[:, 0], gradient(v_y, x)[:, 1]
+    return torch.stack([u * u_x + v * u_y + p_x - (u_xx + u_yy) / problem.re,
+                        u * v_x + v * v_y + p_y - (v_xx + v_yy) / problem.re], dim=1)
+
+
+@pytest.mark.parametrize("method", ["M1", "M4"])
+def test_stream_residual_and_its_parameter_gradients_equal_nested_autograd(method):
+    """The fast path (forward-propagated jet, then one reverse derivative) against nested autograd, float64."""
+    problem = CavityStreamFunction()
+    net = build(method, problem, seed=0)[0].double()
+    x = interior(32)
+    expected = nested_stream_residual(problem, net, x)
+    for field in (net, lambda z: net(z)):  # the Taylor-mode path, and the autograd fallback of jet
+        r = problem.residual(field, x)
+        assert torch.allclose(r, expected, rtol=1e-9, atol=1e-9)
+        params = list(net.parameters())  # the output biases do not enter the residual: allow_unused
+        grads = torch.autograd.grad(r.pow(2).mean(), params, allow_unused=True, materialize_grads=True)
+        ref = torch.autograd.grad(expected.pow(2).mean(), params, retain_graph=True, allow_unused=True,
+                                  materialize_grads=True)
+        assert all(torch.allclose(g, h, rtol=1e-8, atol=1e-10) for g, h in zip(grads, ref))
+
+
 def test_both_formulations_give_the_same_momentum_residual_for_the_same_flow():
     """(u, v, p) = (psi_y, -psi_x, p) fed to the velocity-pressure residual equals the stream-function one."""
     stream, velocity, net = CavityStreamFunction(), CavityVelocityPressure(), stream_net()

@@ -82,7 +82,10 @@ class CavityStreamFunction(_Cavity):
 
     Loss (original code): L_r = mean r_u^2 + mean r_v^2 and L_b = the sum over the four walls of
     the mean squared velocity error (u and v entries together). These need third derivatives of
-    psi, mixed ones included, so the residual uses nested autograd. Net: 3 hidden layers of 50
+    psi, mixed ones included. The first and pure second derivatives come from ``jet`` (forward
+    propagation through the library's networks, nested autograd for any other callable); the
+    third-order ones are one reverse-mode derivative of those: psi_xy from psi_y, and
+    (psi_xxx, psi_xxy), (psi_xyy, psi_yyy) from psi_xx and psi_yy. Net: 3 hidden layers of 50
     (the code's; the paper says "5-layer").
     """
 
@@ -99,13 +102,16 @@ class CavityStreamFunction(_Cavity):
     def residual(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """(r_u, r_v) of the momentum equations, shape (N, 2) (Eq. 56 with u = psi_y, v = -psi_x)."""
         x = x.detach().requires_grad_(True)
-        out = net(x)
-        psi_x, psi_y = gradient(out[:, 0], x).unbind(1)
-        p_x, p_y = gradient(out[:, 1], x).unbind(1)
+        d = jet(net, x)
+        psi_x, psi_y = d.d1[:, :, 0]
+        p_x, p_y = d.d1[:, :, 1]
+        psi_xx, psi_yy = d.d2[0, :, 0], d.d2[1, :, 0]
+        psi_xy = gradient(psi_y, x)[:, 0]
+        psi_xxx, psi_xxy = gradient(psi_xx, x).unbind(1)
+        psi_xyy, psi_yyy = gradient(psi_yy, x).unbind(1)
         u, v = psi_y, -psi_x
-        (u_x, u_y), (v_x, v_y) = gradient(u, x).unbind(1), gradient(v, x).unbind(1)
-        u_xx, u_yy = gradient(u_x, x)[:, 0], gradient(u_y, x)[:, 1]
-        v_xx, v_yy = gradient(v_x, x)[:, 0], gradient(v_y, x)[:, 1]
+        u_x, u_y, v_x, v_y = psi_xy, psi_yy, -psi_xx, -psi_xy
+        u_xx, u_yy, v_xx, v_yy = psi_xxy, psi_yyy, -psi_xxx, -psi_xyy
         r_u = u * u_x + v * u_y + p_x - (u_xx + u_yy) / self.re
         r_v = u * v_x + v * v_y + p_y - (v_xx + v_yy) / self.re
         return torch.stack([r_u, r_v], dim=1)
