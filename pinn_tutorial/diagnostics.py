@@ -186,6 +186,27 @@ def _dot(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> torch.Tensor:
 
 
 @torch.enable_grad()
+def ntk_trace(net: nn.Module, values: Callable[[nn.Module, torch.Tensor], torch.Tensor], x: torch.Tensor) -> float:
+    """Trace of the empirical neural tangent kernel of one loss term (Wang, Yu & Perdikaris 2022).
+
+    For per-point values v_i = values(net, x)[i] (the residual r(x_i), or the network's output on the
+    boundary), K_ij = <dv_i/dtheta, dv_j/dtheta> over all parameters, and
+
+        tr K = sum_i ||dv_i/dtheta||^2 .
+
+    Under gradient flow on sum_i v_i^2 / 2 the values evolve as dv/dt = -K v, so the trace, the sum of
+    K's eigenvalues, measures how fast the term is fitted; the ratio tr K_rr / tr K_bb is the NTK view
+    of the imbalance of the gradients (Eq. 40). One backward pass per point: keep x to a few dozen points.
+    """
+    params = [p for p in net.parameters() if p.requires_grad]
+    v = values(net, x).reshape(-1)
+    total = 0.0
+    for i in range(len(v)):
+        grads = torch.autograd.grad(v[i], params, retain_graph=i < len(v) - 1, allow_unused=True)
+        total += sum(float(g.pow(2).sum()) for g in grads if g is not None)
+    return total
+
+
 def hessian_max_eigenvalue(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Tensor],
                            iterations: int = 100, tol: float = 1e-4,
                            generator: torch.Generator | None = None) -> float:

@@ -17,6 +17,8 @@ from matplotlib.ticker import NullLocator
 
 from .diagnostics import GradientMonitor, PoissonScaling
 from .problems import Problem
+from .reference import CavitySolution, ghia_centrelines, load_or_solve
+from .sampling import grid
 from .training import History
 
 # One colour per loss term, the same in every chapter.
@@ -291,4 +293,143 @@ def plot_gated_network(variant: str = "paper", gates: int = 2, ax: Axes | None =
     ax.axis("off")
     ax.set_title("the gated network as in the paper's Eqs. 43-47" if variant == "paper"
                  else "the gated network as the original code runs it")
+    return ax
+
+
+# -- the lid-driven cavity ----------------------------------------------------------------------
+
+
+def _cavity_velocity(source: CavitySolution | torch.nn.Module, problem: Problem | None,
+                     points: np.ndarray) -> np.ndarray:
+    """(u, v) at points of shape (M, 2), shape (M, 2), from the finite-difference solution or a network."""
+    if isinstance(source, CavitySolution):
+        return source.interpolate(points)
+    if problem is None or not hasattr(problem, "velocity"):
+        raise ValueError("a network's velocity needs its cavity problem: CavityStreamFunction or "
+                         "CavityVelocityPressure (for the stream function, u = psi_y and v = -psi_x)")
+    device = next(source.parameters()).device
+    x = torch.as_tensor(points, dtype=torch.float32, device=device)
+    with torch.enable_grad():  # the stream function's velocity is a derivative of the output
+        return problem.velocity(source, x).detach().double().cpu().numpy()
+
+
+def cavity_velocity_grid(source: CavitySolution | torch.nn.Module, problem: Problem | None = None,
+                         n: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """The velocity (u, v) on the n x n ``linspace`` grid of the unit square, each indexed ``[i_x, j_y]``.
+
+    ``source`` is the finite-difference ``CavitySolution`` (interpolated bilinearly) or a network;
+    a network's velocity comes from its cavity ``problem``: the outputs (u, v) themselves, or
+    (psi_y, -psi_x) for the stream function.
+    """
+    x, shape = grid([0.0, 0.0], [1.0, 1.0], n)
+    velocity = _cavity_velocity(source, problem, x.numpy())
+    return velocity[:, 0].reshape(shape), velocity[:, 1].reshape(shape)
+
+
+def plot_ghia_centrelines(solution: CavitySolution | None = None, axes: Sequence[Axes] | None = None,
+                          net: torch.nn.Module | None = None, problem: Problem | None = None,
+                          label: str = "PINN") -> list[Axes]:
+    """The cavity's centreline velocities at Re = 100: u(0.5, y) (left) and v(x, 0.5) (right).
+
+    The finite-difference ``solution`` (default: ``load_or_solve()``) is drawn as a black line,
+    the 17 + 17 points of Ghia, Ghia & Shin (1982, Tables I and II) as markers and, when given,
+    a network's velocity (``net`` with its cavity ``problem``) as a dashed line called ``label``.
+    """
+    solution = load_or_solve() if solution is None else solution
+    if solution.re != 100:
+        raise ValueError(f"Ghia et al.'s points are for Re = 100; this solution is for Re = {solution.re:g}")
+    ghia = ghia_centrelines()
+    line = np.linspace(0.0, 1.0, 201)
+    vertical = np.column_stack([np.full_like(line, 0.5), line])  # x = 0.5
+    horizontal = np.column_stack([line, np.full_like(line, 0.5)])  # y = 0.5
+    left, right = _panels(axes, 2, (3.6, 3.4))
+    sources = [(solution, None, "finite differences", {"color": "black", "lw": 1.5})]
+    if net is not None:
+        sources.append((net, problem, label, {"color": "tab:orange", "ls": "--", "lw": 1.5}))
+    for source, source_problem, name, style in sources:
+        left.plot(_cavity_velocity(source, source_problem, vertical)[:, 0], line, label=name, **style)
+        right.plot(line, _cavity_velocity(source, source_problem, horizontal)[:, 1], label=name, **style)
+    ghia_style = {"ls": "none", "marker": "o", "ms": 5, "mfc": "none", "color": "tab:blue",
+                  "label": "Ghia et al. (1982)"}
+    left.plot(ghia.u, ghia.y, **ghia_style)
+    right.plot(ghia.x, ghia.v, **ghia_style)
+    left.set_xlabel("$u(0.5, y)$")
+    left.set_ylabel("$y$")
+    right.set_xlabel("$x$")
+    right.set_ylabel("$v(x, 0.5)$")
+    left.set_title("vertical centreline")
+    right.set_title("horizontal centreline")
+    left.legend()
+    return [left, right]
+
+
+def plot_cavity_flow(source: CavitySolution | torch.nn.Module, problem: Problem | None = None, n: int = 100,
+                     ax: Axes | None = None, title: str | None = None, vmax: float = 1.0,
+                     density: float = 1.0) -> Axes:
+    """The cavity flow: the speed |u| as a colour map (0 to ``vmax``) with the streamlines on top.
+
+    ``source`` is the finite-difference ``CavitySolution`` or a network with its cavity ``problem``;
+    the velocity is taken on the n x n grid (``cavity_velocity_grid``) and the streamlines are
+    matplotlib's ``streamplot`` of it.
+    """
+    u, v = cavity_velocity_grid(source, problem, n)
+    line = np.linspace(0.0, 1.0, n)
+    ax = _axes(ax, (3.8, 3.2))
+    # The grid is indexed [i_x, j_y]; imshow and streamplot want rows = y.
+    image = ax.imshow(np.hypot(u, v).T, origin="lower", extent=[0.0, 1.0, 0.0, 1.0], cmap="viridis",
+                      vmin=0.0, vmax=vmax)
+    ax.figure.colorbar(image, ax=ax, label=r"speed $|\mathbf{u}|$")
+    ax.streamplot(line, line, u.T, v.T, color="white", linewidth=0.6, arrowsize=0.6, density=density)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_cavity_comparison(problem: Problem, net: torch.nn.Module, solution: CavitySolution | None = None,
+                           n: int = 100, axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """Three panels: the reference flow, the network's flow (speed and streamlines, ``plot_cavity_flow``)
+    and the absolute error of the speed, | |u_PINN| - |u_ref| |, with its relative L2 norm in the title.
+
+    ``solution`` defaults to the cached reference at the problem's Reynolds number, on its 129 x 129 grid.
+    """
+    solution = load_or_solve(problem.re) if solution is None else solution
+    axes = _panels(axes, 3, (3.8, 3.2))
+    plot_cavity_flow(solution, n=n, ax=axes[0], title="reference (finite differences)")
+    plot_cavity_flow(net, problem, n=n, ax=axes[1], title="PINN")
+    speed_ref = np.hypot(*cavity_velocity_grid(solution, n=n))
+    speed = np.hypot(*cavity_velocity_grid(net, problem, n))
+    error = np.abs(speed - speed_ref)
+    image = axes[2].imshow(error.T, origin="lower", extent=[0.0, 1.0, 0.0, 1.0], cmap="magma")
+    axes[2].figure.colorbar(image, ax=axes[2])
+    relative = np.linalg.norm(speed - speed_ref) / np.linalg.norm(speed_ref)
+    axes[2].set_title(f"error in $|\\mathbf{{u}}|$ (relative $L^2$ {relative:.2e})")
+    axes[2].set_aspect("equal")
+    axes[2].grid(False)
+    axes[2].set_xlabel("$x$")
+    axes[2].set_ylabel("$y$")
+    return axes
+
+
+def plot_error_over_time(problem: Problem, net: torch.nn.Module, ax: Axes | None = None, label: str | None = None,
+                         n: int = 100) -> Axes:
+    """The error of a time-dependent problem as a function of time: for each t of an n x n grid,
+    the relative L2 error over x, ||u_theta(t, .) - u(t, .)|| / ||u(t, .)|| (inputs ordered (t, x))."""
+    ax = _axes(ax)
+    x, u, shape = problem.evaluation_grid(n)
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        prediction = problem.predict(net, x.float().to(device)).cpu().double()
+    error = (prediction - u).reshape(shape).norm(dim=1) / u.reshape(shape).norm(dim=1).clamp_min(1e-12)
+    t = x[:, 0].reshape(shape)[:, 0]
+    ax.semilogy(t.numpy(), error.numpy(), label=label)
+    ax.set_xlabel("$t$")
+    ax.set_ylabel(r"relative $L^2$ error over $x$")
+    if label:
+        ax.legend()
     return ax
