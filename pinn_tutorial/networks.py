@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from .autodiff import Jet
+from .config import choose
 
 
 def glorot_linear(fan_in: int, fan_out: int, random_bias: bool = False) -> nn.Linear:
@@ -162,8 +163,7 @@ class ModifiedMLP(_Standardised):
                  input_std: Sequence[float] | None = None,
                  variant: Literal["paper", "code"] = "code"):
         super().__init__(layers, input_mean, input_std)
-        if variant not in ("paper", "code"):
-            raise ValueError(f"unknown ModifiedMLP variant {variant!r}; choose 'paper' or 'code'")
+        choose("network variant", variant, ("paper", "code"))  # a ConfigError listing both
         widths = set(layers[1:-1])
         if len(widths) != 1:
             raise ValueError(f"the gated network needs hidden layers of one width, got {list(layers[1:-1])}")
