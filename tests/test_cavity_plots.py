@@ -4,7 +4,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -33,12 +32,6 @@ def stream():
     problem = CavityStreamFunction()
     net, _ = build("M1", problem, seed=0, layers=[2, 8, 8, 2])
     return problem, net
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_velocity_grid_of_a_stream_function_net_is_its_curl(stream):

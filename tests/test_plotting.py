@@ -4,7 +4,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -39,12 +38,6 @@ def run():
     trainer = Trainer(problem, net, weighting, budget=BUDGET, device="cpu", progress=False, callback=monitor)
     trainer.run()
     return trainer, monitor
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_gradient_histograms_one_panel_per_layer_one_histogram_per_term(run):
