@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from pinn_tutorial import Helmholtz, Poisson1D, Trainer, build
+from pinn_tutorial import Helmholtz, KleinGordon, Poisson1D, Trainer, build
 from pinn_tutorial.autodiff import jet
 from pinn_tutorial.config import Budget
 from pinn_tutorial.networks import MLP, ModifiedMLP
@@ -68,9 +68,28 @@ def test_unknown_derivative_method_is_refused():
         jet(lambda x: x, torch.zeros(2, 1), method="finite-differences")
 
 
+def test_functional_term_gradients_equal_autograd():
+    """The graph that the trainer compiles: each term's loss and gradient, as functions of the parameters."""
+    problem = KleinGordon()
+    net = ModifiedMLP([2, 12, 12, 12, 1], [0.5, 0.0], [0.3, 0.6]).double()
+    trainer = Trainer(problem, net, build("M4", problem, seed=0)[1], budget="quick", device="cpu", progress=False)
+    batch = {k: v.double() for k, v in problem.sample(24, torch.Generator().manual_seed(4)).items()}
+    params = {f"net.{k}": v.detach() for k, v in net.named_parameters()}
+    trainer._prepare_functional_step()
+    functional = trainer._term_gradients(params, batch)
+    losses = problem.losses(net, batch)
+    for term in problem.terms:
+        reference = torch.autograd.grad(losses[term], list(net.parameters()), retain_graph=True)
+        grads, value = functional[term]
+        torch.testing.assert_close(value, losses[term], rtol=1e-12, atol=0)
+        for g, r in zip(grads.values(), reference):
+            torch.testing.assert_close(g, r, rtol=1e-10, atol=1e-12)
+        assert max(float(r.abs().max()) for r in reference) > 1e-3  # a non-trivial gradient
+
+
 @pytest.mark.parametrize("method", ["M2", "M4"])
-def test_compiled_loss_terms_give_the_eager_gradients_with_algorithm_1(method):
-    """Each term is its own compiled graph, differentiated once: the weights and steps equal eager."""
+def test_compiled_step_gives_the_eager_gradients_with_algorithm_1(method):
+    """Losses and per-term gradients come from one compiled graph: the weights and steps equal eager."""
     budget = Budget("t", steps=12, batch_size=16, log_every=1, eval_every=12, checkpoint_every=12, grid_size=10)
     runs = {}
     for compile in ("off", "on"):
@@ -78,8 +97,22 @@ def test_compiled_loss_terms_give_the_eager_gradients_with_algorithm_1(method):
         net, weighting = build(method, problem, seed=0, layers=[1, 8, 8, 1])
         trainer = Trainer(problem, net, weighting, budget=budget, device="cpu", progress=False, compile=compile)
         runs[compile] = (trainer.run(), net)
+        assert trainer.compiled == (compile == "on")  # compiling did not fail over to eager
     (eager, net_eager), (compiled, net_compiled) = runs["off"], runs["on"]
     assert compiled.weights["boundary"] == pytest.approx(eager.weights["boundary"], rel=1e-5)
     assert compiled.weights["boundary"][-1] > 2  # Algorithm 1 did move the weight
     for p, q in zip(net_eager.parameters(), net_compiled.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_compiled_step_is_not_reused_for_another_problem():
+    """Trainers share the compiled function's code: a different PDE parameter must get its own graph."""
+    batch = Poisson1D().sample(16, torch.Generator().manual_seed(5))
+    for C in (4.0, 1.0):
+        problem = Poisson1D(C=C)
+        net, weighting = build("M1", problem, seed=0, layers=[1, 8, 8, 1])
+        trainer = Trainer(problem, net, weighting, budget="quick", device="cpu", progress=False, compile="on")
+        losses, _ = trainer._compiled_term_gradients(batch)
+        eager = problem.losses(net, batch)
+        for term in problem.terms:
+            torch.testing.assert_close(losses[term], eager[term], rtol=1e-5, atol=1e-7)

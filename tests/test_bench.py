@@ -1,0 +1,16 @@
+"""The benchmark command runs and reports what it measured (the timings themselves are not asserted)."""
+
+from pinn_tutorial.bench import format_step_table, step_times
+
+
+def test_step_table_has_every_network_path_and_weighting():
+    rows = step_times(repeats=1, steps=10, warmup=2, paths=("nested autograd", "fast eager"))
+    assert {(r["network"], r["path"], r["weighting"]) for r in rows} == {
+        (n, p, w) for n in ("MLP", "ModifiedMLP") for p in ("nested autograd", "fast eager")
+        for w in ("fixed", "Algorithm 1")}
+    for r in rows:
+        assert r["ms_per_step"] > 0
+        if r["path"] == "nested autograd":
+            assert r["vs_nested"] == 1.0
+    table = format_step_table(rows)
+    assert len(table.splitlines()) == 1 + len(rows) and "x nested" in table
