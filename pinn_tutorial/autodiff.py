@@ -80,9 +80,9 @@ def jet(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, method: str 
     if not x.requires_grad:
         x.requires_grad_(True)
     u = f(x)
-    d1, d2 = [], []
-    for k in range(x.shape[1]):
-        firsts = [gradient(u[:, j], x)[:, k] for j in range(u.shape[1])]
-        d1.append(torch.stack(firsts, dim=1))
-        d2.append(torch.stack([gradient(g, x)[:, k] for g in firsts], dim=1))
-    return Jet(u, torch.stack(d1), torch.stack(d2))
+    # One reverse pass per output gives all its first derivatives; one more per output and input
+    # direction gives a pure second derivative.
+    grads = [gradient(u[:, j], x) for j in range(u.shape[1])]  # grads[j][:, k] = du_j/dx_k
+    d1 = torch.stack([torch.stack([g[:, k] for g in grads], dim=1) for k in range(x.shape[1])])
+    d2 = torch.stack([torch.stack([gradient(g[:, k], x)[:, k] for g in grads], dim=1) for k in range(x.shape[1])])
+    return Jet(u, d1, d2)

@@ -8,23 +8,28 @@ Three paths compute the same loss:
 - **fast compiled**: the same, with the loss terms and their gradients compiled into one graph
   by ``torch.compile``.
 
-All three take the same optimiser step (PyTorch's fused Adam). Each is timed with fixed weights
-and with Algorithm 1 (its per-term gradients are the ones the step uses, so it costs no extra
-backward pass), on the same trainer, interleaved over several repeats after a warm-up. The table
-gives the median milliseconds per step and the ratio to nested autograd measured in the same run;
-the machine may be noisy, so the ratios are the claim.
+A first row times ``PlainPyTorchHelmholtz``, the step as one would write it in plain PyTorch with
+nested autograd: a scale independent of the library. The three paths take the same optimiser step
+(PyTorch's fused Adam). Each is timed with fixed weights and with Algorithm 1 (its per-term
+gradients are the ones the step uses, so it costs no extra backward pass), on the same trainer,
+interleaved over several repeats after a warm-up. The table gives the median milliseconds per
+step and the ratio to nested autograd measured in the same run; the machine may be noisy, so the
+ratios are the claim.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 
 import torch
+from torch import nn
 
-from .config import Budget, get_budget
+from .config import Budget, get_budget, get_device, set_threads
 from .experiments import Experiment, machine, run_experiment
 from .methods import build
 from .paper import KLEIN_GORDON_TRAIN_TIME_S
@@ -40,46 +45,96 @@ PATHS = {
 NETWORKS = {"MLP": "M1", "ModifiedMLP": "M3"}
 
 
-def _time_steps(trainer: Trainer, steps: int) -> float:
+class PlainPyTorchHelmholtz:
+    """The Helmholtz step as anyone would first write it in plain PyTorch: no library code.
+
+    A ``nn.Sequential`` MLP (3 hidden layers of 50, tanh), nested autograd for u_xx and u_yy,
+    128 residual and 4 x 128 boundary points drawn every step, fixed weights, PyTorch's default
+    Adam. It gives the table a scale that does not depend on this library: what a step costs on
+    this machine before any of its optimisations (or its overheads: input scaling, per-edge
+    losses, checks).
+    """
+
+    def __init__(self, batch_size: int = 128, device: str | torch.device = "cpu"):
+        self.n, self.device = batch_size, torch.device(device)
+        self.net = nn.Sequential(nn.Linear(2, 50), nn.Tanh(), nn.Linear(50, 50), nn.Tanh(),
+                                 nn.Linear(50, 50), nn.Tanh(), nn.Linear(50, 1)).to(self.device)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+
+    @staticmethod
+    def exact(x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(math.pi * x[:, 0:1]) * torch.sin(4 * math.pi * x[:, 1:2])
+
+    def train_step(self) -> None:
+        n, dev = self.n, self.device
+        x = (torch.rand(n, 2, device=dev) * 2 - 1).requires_grad_(True)
+        u = self.net(x)
+        (du,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+        u_xx = torch.autograd.grad(du[:, 0].sum(), x, create_graph=True)[0][:, 0:1]
+        u_yy = torch.autograd.grad(du[:, 1].sum(), x, create_graph=True)[0][:, 1:2]
+        residual = u_xx + u_yy + u - (1 - 17 * math.pi**2) * self.exact(x)
+        side, free = torch.tensor([-1.0, 1.0], device=dev).repeat_interleave(n), torch.rand(2 * n, device=dev) * 2 - 1
+        x_b = torch.cat([torch.stack([side, free], dim=1), torch.stack([free, side], dim=1)])
+        boundary = 4 * (self.net(x_b) - self.exact(x_b)).pow(2).mean()  # the sum of the four edges' MSE
+        self.optimizer.zero_grad()
+        (residual.pow(2).mean() + boundary).backward()
+        self.optimizer.step()
+
+
+def _time_steps(train_step: Callable[[], object], steps: int, device: torch.device) -> float:
     """Milliseconds per step over ``steps`` training steps."""
     start = time.perf_counter()
     for _ in range(steps):
-        trainer.train_step()
-        trainer.step += 1
-    if trainer.device.type == "cuda":
+        train_step()
+    if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / steps * 1000
+
+
+def _trainer_step(trainer: Trainer) -> Callable[[], None]:
+    def step() -> None:
+        trainer.train_step()
+        trainer.step += 1
+    return step
 
 
 def step_times(problem_name: str = "helmholtz", repeats: int = 5, steps: int = 50, warmup: int = 20,
                paths: tuple[str, ...] = tuple(PATHS), device: str | None = None) -> list[dict]:
     """Median ms per step for every network x path x weighting, with ratios to nested autograd.
 
-    ``steps`` should be a multiple of 10 so that Algorithm 1 updates as often as in training.
+    The first row is ``PlainPyTorchHelmholtz`` (when ``problem_name`` is Helmholtz), compared with
+    the library's MLP on its nested-autograd path. ``steps`` should be a multiple of 10 so that
+    Algorithm 1 updates as often as in training.
     """
+    set_threads()  # what every Trainer sets: one thread unless $PINN_TUTORIAL_THREADS says otherwise
     problem = get_problem(problem_name)
     budget = get_budget("paper")
+    dev = get_device(device)
     weightings = {"fixed": FixedWeights(problem.weighted_terms),
                   "Algorithm 1": LearningRateAnnealing(problem.weighted_terms)}
-    trainers, rows = {}, {}
+    timed, rows = {}, {}
+    if problem_name == "helmholtz":
+        torch.manual_seed(0)
+        plain = PlainPyTorchHelmholtz(budget.batch_size, dev)
+        _time_steps(plain.train_step, warmup, dev)
+        timed["MLP", "plain PyTorch", "fixed"] = (plain.train_step, None)
     for net_name, method in NETWORKS.items():
         for path in paths:
             net, _ = build(method, problem, seed=0)
             trainer = Trainer(problem, net, weightings["fixed"], budget=budget, steps=10**9, progress=False,
-                              device=device, **PATHS[path])
-            start = time.perf_counter()
+                              device=dev, **PATHS[path])
             for weighting in weightings.values():  # the first steps compile, forward and backward
                 trainer.weighting = weighting
-                _time_steps(trainer, warmup)
-            trainers[net_name, path] = trainer
-            for w in weightings:
-                rows[net_name, path, w] = {"network": net_name, "path": path, "weighting": w, "times": [],
-                                           "warmup_s": time.perf_counter() - start}
-    for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
-        for (net_name, path), trainer in trainers.items():
+                _time_steps(_trainer_step(trainer), warmup, dev)
             for w, weighting in weightings.items():
-                trainer.weighting = weighting
-                rows[net_name, path, w]["times"].append(_time_steps(trainer, steps))
+                timed[net_name, path, w] = (_trainer_step(trainer), (trainer, weighting))
+    for key in timed:
+        rows[key] = {"network": key[0], "path": key[1], "weighting": key[2], "times": []}
+    for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
+        for key, (step, setting) in timed.items():
+            if setting:
+                setting[0].weighting = setting[1]
+            rows[key]["times"].append(_time_steps(step, steps, dev))
     for row in rows.values():
         row["ms_per_step"] = statistics.median(row["times"])
     for (net_name, path, w), row in rows.items():
@@ -117,7 +172,7 @@ def report(repeats: int = 5, full: bool = False, device: str | None = None, comp
     """The whole benchmark as printable text (``compile=False`` leaves out the compiled path)."""
     paths = tuple(PATHS) if compile else tuple(p for p in PATHS if PATHS[p]["compile"] == "off")
     rows = step_times(repeats=repeats, paths=paths, device=device)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = get_device(device)
     text = [f"Helmholtz, 128 points per term, 3 hidden layers x 50; {machine(dev)}; torch {torch.__version__}",
             f"median of {repeats} repeats of 50 steps after warm-up", "", format_step_table(rows)]
     if not deepxde_available():
