@@ -19,6 +19,7 @@ ratios are the claim.
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import math
 import statistics
@@ -30,7 +31,7 @@ import torch
 from torch import nn
 
 from .config import Budget, get_budget, get_device, set_threads
-from .experiments import Experiment, machine, run_experiment
+from .experiments import Experiment, git_commit, machine, run_experiment
 from .methods import build
 from .paper import KLEIN_GORDON_TRAIN_TIME_S
 from .problems import get_problem
@@ -173,7 +174,8 @@ def report(repeats: int = 5, full: bool = False, device: str | None = None, comp
     paths = tuple(PATHS) if compile else tuple(p for p in PATHS if PATHS[p]["compile"] == "off")
     rows = step_times(repeats=repeats, paths=paths, device=device)
     dev = get_device(device)
-    text = [f"Helmholtz, 128 points per term, 3 hidden layers x 50; {machine(dev)}; torch {torch.__version__}",
+    text = [f"{datetime.date.today()}, pinn_tutorial commit {git_commit()}, {machine(dev)}, torch {torch.__version__}",
+            "Helmholtz, 128 points per term, 3 hidden layers x 50",
             f"median of {repeats} repeats of 50 steps after warm-up", "", format_step_table(rows)]
     if not deepxde_available():
         text += ["", "deepxde is not installed: its Helmholtz script was not timed."]
