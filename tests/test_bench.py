@@ -1,6 +1,6 @@
 """The benchmark command runs and reports what it measured (the timings themselves are not asserted)."""
 
-from pinn_tutorial.bench import format_step_table, step_times
+from pinn_tutorial.bench import format_step_table, full_run, step_times
 
 
 def test_step_table_has_every_network_path_and_weighting():
@@ -14,3 +14,9 @@ def test_step_table_has_every_network_path_and_weighting():
             assert r["vs_nested"] == 1.0
     table = format_step_table(rows)
     assert len(table.splitlines()) == 1 + len(rows) and "x nested" in table
+
+
+def test_full_run_times_a_fresh_training_process():
+    run = full_run("poisson1d", "M1", budget="quick")
+    assert run["steps"] == 300 and 0 < run["rel_l2"] < 10
+    assert run["wall_s"] > run["train_s"] > 0  # the process also starts Python and imports torch
