@@ -90,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
     table.add_argument("--budget", default=None, help="only runs of this budget")
     bench = commands.add_parser(
         "bench", help="time a training step on each derivative path (and, with --full, complete runs)")
-    bench.add_argument("--repeats", type=int, default=5, help="timed repeats of 50 steps (default 5)")
+    bench.add_argument("--repeats", type=int, default=9, help="timed repeats of 50 steps (default 9)")
     bench.add_argument("--full", action="store_true",
                        help="also time complete paper-budget runs of Helmholtz M4 and Klein-Gordon M4")
     bench.add_argument("--no-compile", action="store_true", help="leave out the compiled path (slow to compile)")

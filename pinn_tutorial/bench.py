@@ -104,7 +104,7 @@ def _trainer_step(trainer: Trainer) -> Callable[[], None]:
     return step
 
 
-def step_times(problem_name: str = "helmholtz", repeats: int = 5, steps: int = 50, warmup: int = 20,
+def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 50, warmup: int = 20,
                paths: tuple[str, ...] = tuple(PATHS), device: str | None = None) -> list[dict]:
     """Median ms per step for every network x path x weighting, with ratios to nested autograd.
 
@@ -183,7 +183,7 @@ def deepxde_available() -> bool:
     return importlib.util.find_spec("deepxde") is not None
 
 
-def report(repeats: int = 5, full: bool = False, device: str | None = None, compile: bool = True) -> str:
+def report(repeats: int = 9, full: bool = False, device: str | None = None, compile: bool = True) -> str:
     """The whole benchmark as printable text (``compile=False`` leaves out the compiled path)."""
     paths = tuple(PATHS) if compile else tuple(p for p in PATHS if PATHS[p]["compile"] == "off")
     rows = step_times(repeats=repeats, paths=paths, device=device)
