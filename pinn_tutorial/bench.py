@@ -9,18 +9,21 @@ Three paths compute the same loss:
   by ``torch.compile``.
 
 A first row times ``PlainPyTorchHelmholtz``, the step as one would write it in plain PyTorch with
-nested autograd: a scale independent of the library. The three paths take the same optimiser step
-(PyTorch's fused Adam). Each is timed with fixed weights and with Algorithm 1 (its per-term
-gradients are the ones the step uses, so it costs no extra backward pass), on the same trainer,
-interleaved over several repeats after a warm-up. The table gives the median milliseconds per
-step and the ratio to nested autograd measured in the same run; the machine may be noisy, so the
-ratios are the claim.
+nested autograd: a scale independent of the library. When DeepXDE is installed, a second row times
+the same problem written as DeepXDE's documentation writes it (``deepxde_helmholtz``). The three
+paths take the same optimiser step (PyTorch's fused Adam). Each is timed with fixed weights and
+with Algorithm 1 (its per-term gradients are the ones the step uses, so it costs no extra backward
+pass), on the same trainer, interleaved over several repeats after a warm-up. The table gives the
+median milliseconds per step and the ratio to nested autograd measured in the same run; the
+machine may be noisy, so the ratios are the claim.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.util
+import io
 import json
 import math
 import os
@@ -87,29 +90,73 @@ class PlainPyTorchHelmholtz:
         self.optimizer.step()
 
 
-def _time_steps(train_step: Callable[[], object], steps: int, device: torch.device) -> float:
-    """Milliseconds per step over ``steps`` training steps."""
+def deepxde_helmholtz(batch_size: int = 128) -> Callable[[int], None]:
+    """The same Helmholtz problem as DeepXDE's documentation writes it (PyTorch backend); returns train(n).
+
+    ``dde.data.PDE`` with 128 residual and 4 x 128 boundary points, redrawn every step by
+    ``PDEPointResampler(period=1)`` as in the paper's protocol; ``FNN([2, 50, 50, 50, 1])`` with
+    tanh and Glorot-normal weights; Adam at 1e-3; second derivatives by ``dde.grad.hessian``.
+    Needs ``deepxde`` (not a dependency of this library).
+    """
+    os.environ.setdefault("DDE_BACKEND", "pytorch")
+    import deepxde as dde
+
+    if dde.backend.backend_name != "pytorch":
+        raise RuntimeError(f"deepxde uses the {dde.backend.backend_name} backend; set DDE_BACKEND=pytorch")
+    dde.config.set_random_seed(0)
+    q_factor = 1 - 17 * math.pi**2  # k^2 - (a1 pi)^2 - (a2 pi)^2 for a1 = 1, a2 = 4, k = 1
+
+    def pde(x, u):
+        u_xx = dde.grad.hessian(u, x, i=0, j=0)
+        u_yy = dde.grad.hessian(u, x, i=1, j=1)
+        q = q_factor * torch.sin(math.pi * x[:, 0:1]) * torch.sin(4 * math.pi * x[:, 1:2])
+        return u_xx + u_yy + u - q
+
+    geometry = dde.geometry.Rectangle([-1, -1], [1, 1])
+    boundary = dde.icbc.DirichletBC(geometry, lambda x: 0, lambda _, on_boundary: on_boundary)
+    data = dde.data.PDE(geometry, pde, boundary, num_domain=batch_size, num_boundary=4 * batch_size)
+    model = dde.Model(data, dde.nn.FNN([2, 50, 50, 50, 1], "tanh", "Glorot normal"))
+    with contextlib.redirect_stdout(io.StringIO()):  # DeepXDE prints a line per compile; the table is the output
+        model.compile("adam", lr=1e-3)
+    resampler = dde.callbacks.PDEPointResampler(period=1)
+
+    def train(steps: int) -> None:
+        model.train(iterations=steps, callbacks=[resampler], display_every=steps, verbose=0)
+    return train
+
+
+def _time_steps(train: Callable[[int], object], steps: int, device: torch.device) -> float:
+    """Milliseconds per step over ``steps`` training steps, ``train(steps)`` taking them."""
     start = time.perf_counter()
-    for _ in range(steps):
-        train_step()
+    train(steps)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / steps * 1000
 
 
-def _trainer_step(trainer: Trainer) -> Callable[[], None]:
-    def step() -> None:
-        trainer.train_step()
-        trainer.step += 1
-    return step
+def _one_by_one(train_step: Callable[[], object]) -> Callable[[int], None]:
+    def train(steps: int) -> None:
+        for _ in range(steps):
+            train_step()
+    return train
+
+
+def _trainer_steps(trainer: Trainer) -> Callable[[int], None]:
+    def train(steps: int) -> None:
+        for _ in range(steps):
+            trainer.train_step()
+            trainer.step += 1
+    return train
 
 
 def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 50, warmup: int = 20,
-               paths: tuple[str, ...] = tuple(PATHS), device: str | None = None) -> list[dict]:
+               paths: tuple[str, ...] = tuple(PATHS), device: str | None = None,
+               deepxde: bool | None = None) -> list[dict]:
     """Median ms per step for every network x path x weighting, with ratios to nested autograd.
 
-    The first row is ``PlainPyTorchHelmholtz`` (when ``problem_name`` is Helmholtz), compared with
-    the library's MLP on its nested-autograd path. ``steps`` should be a multiple of 10 so that
+    On Helmholtz the first row is ``PlainPyTorchHelmholtz``, and, when ``deepxde`` is installed
+    (or ``deepxde=True``), the second is ``deepxde_helmholtz``; both are compared with the
+    library's MLP on its nested-autograd path. ``steps`` should be a multiple of 10 so that
     Algorithm 1 updates as often as in training.
     """
     set_threads()  # what every Trainer sets: one thread unless $PINN_TUTORIAL_THREADS says otherwise
@@ -122,8 +169,12 @@ def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 5
     if problem_name == "helmholtz":
         torch.manual_seed(0)
         plain = PlainPyTorchHelmholtz(budget.batch_size, dev)
-        _time_steps(plain.train_step, warmup, dev)
-        timed["MLP", "plain PyTorch", "fixed"] = (plain.train_step, None)
+        timed["MLP", "plain PyTorch", "fixed"] = (_one_by_one(plain.train_step), None)
+        use_deepxde = deepxde_available() if deepxde is None else deepxde
+        if use_deepxde:
+            timed["MLP", "DeepXDE", "fixed"] = (deepxde_helmholtz(budget.batch_size), None)
+        for train, _ in timed.values():
+            _time_steps(train, warmup, dev)
     for net_name, method in NETWORKS.items():
         for path in paths:
             net, _ = build(method, problem, seed=0)
@@ -131,16 +182,16 @@ def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 5
                               device=dev, **PATHS[path])
             for weighting in weightings.values():  # the first steps compile, forward and backward
                 trainer.weighting = weighting
-                _time_steps(_trainer_step(trainer), warmup, dev)
+                _time_steps(_trainer_steps(trainer), warmup, dev)
             for w, weighting in weightings.items():
-                timed[net_name, path, w] = (_trainer_step(trainer), (trainer, weighting))
+                timed[net_name, path, w] = (_trainer_steps(trainer), (trainer, weighting))
     for key in timed:
         rows[key] = {"network": key[0], "path": key[1], "weighting": key[2], "times": []}
     for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
-        for key, (step, setting) in timed.items():
+        for key, (train, setting) in timed.items():
             if setting:
                 setting[0].weighting = setting[1]
-            rows[key]["times"].append(_time_steps(step, steps, dev))
+            rows[key]["times"].append(_time_steps(train, steps, dev))
     for row in rows.values():
         row["ms_per_step"] = statistics.median(row["times"])
     for (net_name, path, w), row in rows.items():
@@ -192,7 +243,7 @@ def report(repeats: int = 9, full: bool = False, device: str | None = None, comp
             "Helmholtz, 128 points per term, 3 hidden layers x 50",
             f"median of {repeats} repeats of 50 steps after warm-up", "", format_step_table(rows)]
     if not deepxde_available():
-        text += ["", "deepxde is not installed: its Helmholtz script was not timed."]
+        text += ["", "deepxde is not installed: its Helmholtz script was not timed (pip install deepxde to add it)."]
     if full:
         text += ["", "complete runs at the paper budget (40,000 steps) as `python -m pinn_tutorial train` starts them,",
                  "in a fresh process with an empty compile cache: wall = start to exit, train = the training loop",
