@@ -44,7 +44,7 @@ from .methods import build
 from .paper import KLEIN_GORDON_TRAIN_TIME_S
 from .problems import get_problem
 from .training import Trainer
-from .weighting import FixedWeights, LearningRateAnnealing
+from .weighting import FixedWeights, LearningRateAnnealing, Weighting
 
 PATHS = {
     "nested autograd": {"derivatives": "autograd", "compile": "off"},
@@ -52,6 +52,16 @@ PATHS = {
     "fast compiled": {"derivatives": "auto", "compile": "on"},
 }
 NETWORKS = {"MLP": "M1", "ModifiedMLP": "M3"}
+
+
+def _exact(x: torch.Tensor) -> torch.Tensor:
+    """u = sin(pi x) sin(4 pi y), written out for the two scripts that use no library code."""
+    return torch.sin(math.pi * x[:, 0:1]) * torch.sin(4 * math.pi * x[:, 1:2])
+
+
+def _forcing(x: torch.Tensor) -> torch.Tensor:
+    """q = (k^2 - (a1 pi)^2 - (a2 pi)^2) u for a1 = 1, a2 = 4, k = 1."""
+    return (1 - 17 * math.pi**2) * _exact(x)
 
 
 class PlainPyTorchHelmholtz:
@@ -70,10 +80,6 @@ class PlainPyTorchHelmholtz:
                                  nn.Linear(50, 50), nn.Tanh(), nn.Linear(50, 1)).to(self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
 
-    @staticmethod
-    def exact(x: torch.Tensor) -> torch.Tensor:
-        return torch.sin(math.pi * x[:, 0:1]) * torch.sin(4 * math.pi * x[:, 1:2])
-
     def train_step(self) -> None:
         n, dev = self.n, self.device
         x = (torch.rand(n, 2, device=dev) * 2 - 1).requires_grad_(True)
@@ -81,10 +87,10 @@ class PlainPyTorchHelmholtz:
         (du,) = torch.autograd.grad(u.sum(), x, create_graph=True)
         u_xx = torch.autograd.grad(du[:, 0].sum(), x, create_graph=True)[0][:, 0:1]
         u_yy = torch.autograd.grad(du[:, 1].sum(), x, create_graph=True)[0][:, 1:2]
-        residual = u_xx + u_yy + u - (1 - 17 * math.pi**2) * self.exact(x)
+        residual = u_xx + u_yy + u - _forcing(x)
         side, free = torch.tensor([-1.0, 1.0], device=dev).repeat_interleave(n), torch.rand(2 * n, device=dev) * 2 - 1
         x_b = torch.cat([torch.stack([side, free], dim=1), torch.stack([free, side], dim=1)])
-        boundary = 4 * (self.net(x_b) - self.exact(x_b)).pow(2).mean()  # the sum of the four edges' MSE
+        boundary = 4 * (self.net(x_b) - _exact(x_b)).pow(2).mean()  # the sum of the four edges' MSE
         self.optimizer.zero_grad()
         (residual.pow(2).mean() + boundary).backward()
         self.optimizer.step()
@@ -104,13 +110,11 @@ def deepxde_helmholtz(batch_size: int = 128) -> Callable[[int], None]:
     if dde.backend.backend_name != "pytorch":
         raise RuntimeError(f"deepxde uses the {dde.backend.backend_name} backend; set DDE_BACKEND=pytorch")
     dde.config.set_random_seed(0)
-    q_factor = 1 - 17 * math.pi**2  # k^2 - (a1 pi)^2 - (a2 pi)^2 for a1 = 1, a2 = 4, k = 1
 
     def pde(x, u):
         u_xx = dde.grad.hessian(u, x, i=0, j=0)
         u_yy = dde.grad.hessian(u, x, i=1, j=1)
-        q = q_factor * torch.sin(math.pi * x[:, 0:1]) * torch.sin(4 * math.pi * x[:, 1:2])
-        return u_xx + u_yy + u - q
+        return u_xx + u_yy + u - _forcing(x)
 
     geometry = dde.geometry.Rectangle([-1, -1], [1, 1])
     boundary = dde.icbc.DirichletBC(geometry, lambda x: 0, lambda _, on_boundary: on_boundary)
@@ -141,8 +145,10 @@ def _one_by_one(train_step: Callable[[], object]) -> Callable[[int], None]:
     return train
 
 
-def _trainer_steps(trainer: Trainer) -> Callable[[int], None]:
+def _trainer_steps(trainer: Trainer, weighting: Weighting) -> Callable[[int], None]:
+    """train(n): n steps of ``trainer`` under ``weighting`` (one trainer serves both weightings)."""
     def train(steps: int) -> None:
+        trainer.weighting = weighting
         for _ in range(steps):
             trainer.train_step()
             trainer.step += 1
@@ -169,28 +175,24 @@ def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 5
     if problem_name == "helmholtz":
         torch.manual_seed(0)
         plain = PlainPyTorchHelmholtz(budget.batch_size, dev)
-        timed["MLP", "plain PyTorch", "fixed"] = (_one_by_one(plain.train_step), None)
+        timed["MLP", "plain PyTorch", "fixed"] = _one_by_one(plain.train_step)
         use_deepxde = deepxde_available() if deepxde is None else deepxde
         if use_deepxde:
-            timed["MLP", "DeepXDE", "fixed"] = (deepxde_helmholtz(budget.batch_size), None)
-        for train, _ in timed.values():
+            timed["MLP", "DeepXDE", "fixed"] = deepxde_helmholtz(budget.batch_size)
+        for train in timed.values():
             _time_steps(train, warmup, dev)
     for net_name, method in NETWORKS.items():
         for path in paths:
             net, _ = build(method, problem, seed=0)
             trainer = Trainer(problem, net, weightings["fixed"], budget=budget, steps=10**9, progress=False,
                               device=dev, **PATHS[path])
-            for weighting in weightings.values():  # the first steps compile, forward and backward
-                trainer.weighting = weighting
-                _time_steps(_trainer_steps(trainer), warmup, dev)
             for w, weighting in weightings.items():
-                timed[net_name, path, w] = (_trainer_steps(trainer), (trainer, weighting))
+                timed[net_name, path, w] = _trainer_steps(trainer, weighting)
+                _time_steps(timed[net_name, path, w], warmup, dev)  # the first steps compile
     for key in timed:
         rows[key] = {"network": key[0], "path": key[1], "weighting": key[2], "times": []}
     for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
-        for key, (train, setting) in timed.items():
-            if setting:
-                setting[0].weighting = setting[1]
+        for key, train in timed.items():
             rows[key]["times"].append(_time_steps(train, steps, dev))
     for row in rows.values():
         row["ms_per_step"] = statistics.median(row["times"])
