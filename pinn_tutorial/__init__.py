@@ -4,12 +4,12 @@ A small PyTorch library that reproduces Wang, Teng & Perdikaris, "Understanding 
 gradient flow pathologies in physics-informed neural networks" (SIAM J. Sci. Comput. 2021,
 arXiv:2001.04536), module by module:
 
-- ``problems``: the benchmark PDEs (1-D Poisson, Helmholtz, Klein-Gordon, the lid-driven cavity);
+- ``problems``: the benchmark PDEs (1-D Poisson, Helmholtz, Klein-Gordon, the lid-driven cavity), and
+  ``problems.causal``, causal training for time-dependent problems (later work);
 - ``reference``: the cavity's finite-difference reference solution;
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
 - ``weighting``: fixed weights, ``LearningRateAnnealing`` (Algorithm 1), and ``GradientNormWeighting``;
 - ``methods``: the presets M1..M4 (and GN2, GN4);
-- ``causality``: causal training for time-dependent problems (later work);
 - ``diagnostics``, ``plotting``: the measurements and figures of the book;
 - ``training``: the training loop (``train``, ``Trainer``, ``History``);
 - ``config``: budgets (quick / default / paper), device, seeding.

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from pinn_tutorial import Helmholtz, KleinGordon, build
-from pinn_tutorial.causality import CausalKleinGordon, CausalTraining
 from pinn_tutorial.config import Budget
 from pinn_tutorial.problems import get_problem
+from pinn_tutorial.problems.causal import CausalKleinGordon, CausalTraining
 from pinn_tutorial.training import Trainer
 
 

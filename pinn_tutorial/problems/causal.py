@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from .problems.base import Batch, Field, Problem
-from .problems.klein_gordon import KleinGordon
+from .base import Batch, Field, Problem
+from .klein_gordon import KleinGordon
 
 
 class CausalTraining(Problem):
