@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from pathlib import Path
 
-import torch
-
-from . import __version__
 from .bench import report as bench_report
-from .config import BUDGETS, ConfigError, choose, get_budget, get_device
-from .diagnostics import poisson_gradient_scaling, stiffness_history
-from .experiments import Experiment, git_commit, machine, run_experiment
+from .config import BUDGETS, ConfigError, choose, get_budget
+from .experiments import Experiment, run_experiment
 from .methods import METHODS
-from .problems import PROBLEMS, Helmholtz
+from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
+from .studies import STUDIES, run_study
 from .training import NonFiniteLossError
 
 
@@ -133,57 +127,14 @@ def train_command(args: argparse.Namespace) -> None:
           f"-> {args.out}/{exp.stem()}.json")
 
 
-DIAGNOSTICS = ("poisson", "stiffness")
-STIFFNESS_CASES = ((1.0, 4.0), (1.0, 1.0))  # Helmholtz (a1, a2): the paper's case and its milder one (Fig. 5)
-STIFFNESS_METHODS = ("M1", "M3")  # Fig. 11: the gated network is less stiff
-STIFFNESS_EVERY, STIFFNESS_ITERATIONS = 1000, 20  # as the original code: every 1,000 steps
+DIAGNOSTICS = tuple(STUDIES)  # what `diagnose NAME` runs: the paper's experiments in pinn_tutorial.studies
 
 
 def diagnose_command(args: argparse.Namespace) -> None:
     """Run one of the paper's diagnostic experiments, print its table and write its JSON file."""
-    choose("diagnostic", args.name, DIAGNOSTICS)
-    budget = get_budget(args.budget)
-    start = time.perf_counter()
-    options = {"budget": budget, "seed": args.seed, "steps": args.steps, "progress": args.progress,
-               "device": args.device}
-    if args.name == "poisson":
-        scaling = poisson_gradient_scaling(**options)
-        result = scaling.to_dict()
-        print(f"1-D Poisson u = sin(C x), M1, {budget.name} budget ({scaling.steps} steps), seed {args.seed}: "
-              f"||grad L||_inf over all weight matrices, median over steps >= {scaling.steps // 2}")
-        print(f"{'C':>4}  {'max|grad L_r|':>13}  {'max|grad L_b|':>13}  {'ratio':>9}  {'rel. L2':>8}")
-        for row in scaling.rows():
-            print(f"{row['C']:>4g}  {row['grad_residual']:>13.3e}  {row['grad_boundary']:>13.3e}  "
-                  f"{row['ratio']:>9.3e}  {row['rel_l2']:>8.2e}")
-        print(f"log-log slope against C: {'trained':>8}  {'at init':>8}  {'bound':>5}")
-        for term, name, eq in (("residual", "max|grad L_r|", "Eq. 15"), ("boundary", "max|grad L_b|", "Eq. 14"),
-                               ("ratio", "ratio", "Eqs. 14-15")):
-            print(f"  {name:<22} {scaling.slopes[term]:>8.2f}  {scaling.initial_slopes[term]:>8.2f}  "
-                  f"{scaling.bounds[term]:>5g}  ({eq})")
-    else:
-        runs = []
-        print(f"Helmholtz, {budget.name} budget, seed {args.seed}: |sigma_max| of the Hessian of each loss term "
-              f"w.r.t. the weight matrices ({STIFFNESS_ITERATIONS} power iterations, every {STIFFNESS_EVERY} steps)")
-        print(f"{'(a1, a2)':>8}  {'method':>6}  {'L_r end':>9}  {'L_r max':>9}  {'L_b end':>9}  {'L_b max':>9}  "
-              f"{'rel. L2':>8}")
-        for a1, a2 in STIFFNESS_CASES:
-            for method in STIFFNESS_METHODS:
-                run = stiffness_history(Helmholtz(a1, a2), method, every=STIFFNESS_EVERY,
-                                        iterations=STIFFNESS_ITERATIONS, **options)
-                runs.append(run.to_dict())
-                print(f"{f'({a1:g}, {a2:g})':>8}  {method:>6}  {run.final['residual']:>9.3e}  "
-                      f"{run.peak['residual']:>9.3e}  {run.final['boundary']:>9.3e}  {run.peak['boundary']:>9.3e}  "
-                      f"{run.rel_l2:>8.2e}")
-        result = {"runs": runs}
-    device = get_device(args.device)
-    result.update({"diagnostic": args.name, "budget": budget.name, "seed": args.seed, "steps_override": args.steps,
-                   "wall_s": time.perf_counter() - start, "device": str(device), "hardware": machine(device),
-                   "torch": torch.__version__, "pinn_tutorial": __version__, "git_commit": git_commit()})
-    steps = f"_{args.steps}steps" if args.steps is not None else ""
-    path = Path(args.out) / f"{args.name}_{budget.name}{steps}_seed{args.seed}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1))
-    print(f"-> {path} ({result['wall_s']:.0f} s on {result['hardware']})")
+    run = run_study(args.name, args.budget, args.seed, args.steps, args.out, args.progress, args.device)
+    print(run.result.format_table())
+    print(f"-> {run.path} ({run.wall_s:.0f} s on {run.hardware})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,10 +18,12 @@ This module computes both, for any problem and any network with ``weight_matrice
 3. ``gradient_histograms``: per layer, histogram counts of each term on shared bin edges;
 4. ``hessian_max_eigenvalue`` / ``term_hessian_eigenvalues``: sigma_max by power iteration on
    Hessian-vector products, never forming the Hessian;
-5. ``GradientMonitor``: a ``Trainer`` callback that records all of this during training, into
-   the run's ``History.diagnostics``;
-6. ``poisson_gradient_scaling`` (Eqs. 14-15) and ``stiffness_history`` (Figs. 4, 5, 11): the
-   paper's two experiments, each a few monitored training runs.
+5. ``ntk_trace``: the trace of a loss term's empirical neural tangent kernel (later work);
+6. ``GradientMonitor``: a ``Trainer`` callback that records all of this during training, into
+   the run's ``History.diagnostics``.
+
+The paper's two experiments built from these instruments, the Poisson gradient scaling and the
+stiffness study, are in ``studies``.
 
 As in the original code, only the weight matrices enter (no biases, no encoders of the gated
 net). Nothing here touches the parameters' ``.grad``, the optimiser, or the global random
@@ -37,11 +39,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import Budget
-from .methods import build
-from .problems import Poisson1D, Problem
+from .problems import Problem
 from .problems.base import Batch
-from .training import Trainer
 from .weighting import Pooling, annealing_estimate
 
 TermGrads = dict[str, list[torch.Tensor]]
@@ -185,28 +184,6 @@ def _dot(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> torch.Tensor:
     return sum((x * y).sum() for x, y in zip(a, b))
 
 
-@torch.enable_grad()
-def ntk_trace(net: nn.Module, values: Callable[[nn.Module, torch.Tensor], torch.Tensor], x: torch.Tensor) -> float:
-    """Trace of the empirical neural tangent kernel of one loss term (Wang, Yu & Perdikaris 2022).
-
-    For per-point values v_i = values(net, x)[i] (the residual r(x_i), or the network's output on the
-    boundary), K_ij = <dv_i/dtheta, dv_j/dtheta> over all parameters, and
-
-        tr K = sum_i ||dv_i/dtheta||^2 .
-
-    Under gradient flow on sum_i v_i^2 / 2 the values evolve as dv/dt = -K v, so the trace, the sum of
-    K's eigenvalues, measures how fast the term is fitted; the ratio tr K_rr / tr K_bb is the NTK view
-    of the imbalance of the gradients (Eq. 40). One backward pass per point: keep x to a few dozen points.
-    """
-    params = [p for p in net.parameters() if p.requires_grad]
-    v = values(net, x).reshape(-1)
-    total = 0.0
-    for i in range(len(v)):
-        grads = torch.autograd.grad(v[i], params, retain_graph=i < len(v) - 1, allow_unused=True)
-        total += sum(float(g.pow(2).sum()) for g in grads if g is not None)
-    return total
-
-
 def hessian_max_eigenvalue(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Tensor],
                            iterations: int = 100, tol: float = 1e-4,
                            generator: torch.Generator | None = None) -> float:
@@ -219,9 +196,8 @@ def hessian_max_eigenvalue(loss_fn: Callable[[], torch.Tensor], params: Sequence
     estimate is the Rayleigh quotient v . H v, which carries the eigenvalue's sign. It stops
     when the estimate changes by less than ``tol`` relative to itself, or after ``iterations``
     products. Convergence is geometric in |sigma_2 / sigma_1|, so near-equal top eigenvalues
-    need more iterations, and the change per iteration then understates the error (on a
-    small Helmholtz net with |sigma_2 / sigma_1| = 0.85, 20 iterations at tol 1e-3 were 2.5e-3
-    off). Each iteration costs about one backward pass through the gradient's graph.
+    need more iterations, and the change per iteration then understates the error. Each
+    iteration costs about one backward pass through the gradient's graph.
 
     ``loss_fn`` is called once, with no arguments, and must return the scalar loss as a
     function of ``params``; it may return a loss computed beforehand, as long as its graph
@@ -285,7 +261,31 @@ def term_hessian_eigenvalues(problem: Problem, net: nn.Module, batch: Batch, ite
             for term in problem.terms}
 
 
-# -- 5. recording during training --------------------------------------------------------------
+# -- 5. the neural tangent kernel --------------------------------------------------------------
+
+@torch.enable_grad()
+def ntk_trace(net: nn.Module, values: Callable[[nn.Module, torch.Tensor], torch.Tensor], x: torch.Tensor) -> float:
+    """Trace of the empirical neural tangent kernel of one loss term (Wang, Yu & Perdikaris 2022).
+
+    For per-point values v_i = values(net, x)[i] (the residual r(x_i), or the network's output on the
+    boundary), K_ij = <dv_i/dtheta, dv_j/dtheta> over all parameters, and
+
+        tr K = sum_i ||dv_i/dtheta||^2 .
+
+    Under gradient flow on sum_i v_i^2 / 2 the values evolve as dv/dt = -K v, so the trace, the sum of
+    K's eigenvalues, measures how fast the term is fitted; the ratio tr K_rr / tr K_bb is the NTK view
+    of the imbalance of the gradients (Eq. 40). One backward pass per point: keep x to a few dozen points.
+    """
+    params = [p for p in net.parameters() if p.requires_grad]
+    v = values(net, x).reshape(-1)
+    total = 0.0
+    for i in range(len(v)):
+        grads = torch.autograd.grad(v[i], params, retain_graph=i < len(v) - 1, allow_unused=True)
+        total += sum(float(g.pow(2).sum()) for g in grads if g is not None)
+    return total
+
+
+# -- 6. recording during training --------------------------------------------------------------
 
 class GradientMonitor:
     """A ``Trainer`` callback that records gradient statistics (and optionally more) every ``every`` steps.
@@ -308,11 +308,10 @@ class GradientMonitor:
     keeps those taken before the interruption, and result files carry them. ``records`` is
     the history's list of the last trainer recorded for.
 
-    Other steps cost one modulo. A record costs about one training step for the gradients,
-    and about 20 more with the Hessians at 20 iterations (Helmholtz, 3 x 50 MLP, 128 points,
-    one CPU thread), so every 1,000 steps adds about 2%. The trainer never calls it with
-    step 0; to record the initial network, call ``monitor.record(trainer, 0)`` before
-    ``trainer.run()``.
+    Other steps cost one modulo. A record costs one backward pass per loss term for the
+    gradients and, with the Hessians, up to ``hessian_iterations`` Hessian-vector products per
+    term, each about one more backward pass. The trainer never calls it with step 0; to record
+    the initial network, call ``monitor.record(trainer, 0)`` before ``trainer.run()``.
     """
 
     def __init__(self, every: int = 100, histograms: bool = False, hessian: bool = False,
@@ -390,195 +389,3 @@ class GradientMonitor:
     def __repr__(self) -> str:
         return (f"GradientMonitor(every={self.every}, histograms={self.histograms}, hessian={self.hessian}, "
                 f"records={len(self.records)})")
-
-
-# -- 6. the paper's experiments: Poisson gradient bounds, stiffness ----------------------------
-
-def _loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
-    """The least-squares slope of log y against log x."""
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
-
-def _train_monitored(problem: Problem, method: str, monitor: GradientMonitor, budget: str | Budget | None,
-                     seed: int, steps: int | None, layers: list[int] | None, progress: bool,
-                     device: str | torch.device | None) -> Trainer:
-    """Train ``method`` on ``problem`` with ``monitor`` as the callback, recording step 0 and the last step too."""
-    net, weighting = build(method, problem, seed=seed, layers=layers)
-    trainer = Trainer(problem, net, weighting, budget=budget, seed=seed, steps=steps, device=device,
-                      progress=progress, callback=monitor)
-    monitor.record(trainer, 0)
-    trainer.run()
-    if trainer.steps % monitor.every:  # the last step is not a multiple of every: record the end of training
-        monitor.record(trainer, trainer.steps)
-    return trainer
-
-
-POISSON_BOUNDS = {"residual": 4.0, "boundary": 0.0}  # exponents of C in Eqs. 15 and 14
-
-
-@dataclass
-class PoissonScaling:
-    """The 1-D Poisson gradient analysis measured (paper section 2.3, Eqs. 14-15, Fig. 3).
-
-    One entry per frequency in ``Cs``: ``grad_residual`` and ``grad_boundary`` are
-    ||grad_theta L_r||_inf and ||grad_theta L_b||_inf (max |entry| over all weight matrices),
-    each the median of the records taken at steps >= ``steps / 2``; ``ratio`` is their quotient;
-    ``rel_l2`` the final relative L2 error. ``slopes`` are the least-squares slopes of
-    log(grad_residual), log(grad_boundary) and log(ratio) against log C, beside ``bounds``,
-    the exponents of Eqs. 15 and 14 (residual O(C^4), boundary bounded: 0). ``initial_slopes``
-    are the same slopes at initialisation (step 0). ``series`` holds, per C, the recorded steps
-    and both norms, and ``histories`` the runs' ``History.to_dict()``.
-    """
-
-    Cs: list[float]
-    grad_residual: list[float]
-    grad_boundary: list[float]
-    ratio: list[float]
-    rel_l2: list[float]
-    slopes: dict[str, float]
-    initial_slopes: dict[str, float]
-    bounds: dict[str, float]
-    budget: str
-    seed: int
-    steps: int
-    every: int
-    series: list[dict]
-    histories: list[dict]
-
-    def rows(self) -> list[dict]:
-        """The table, one dict per C: C, grad_residual, grad_boundary, ratio, rel_l2."""
-        return [{"C": c, "grad_residual": r, "grad_boundary": b, "ratio": q, "rel_l2": e}
-                for c, r, b, q, e in zip(self.Cs, self.grad_residual, self.grad_boundary, self.ratio, self.rel_l2)]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def poisson_gradient_scaling(Cs: Sequence[float] = (1, 2, 4, 8), budget: str | Budget | None = None,
-                             seed: int = 0, every: int = 100, steps: int | None = None,
-                             layers: list[int] | None = None, progress: bool = False,
-                             device: str | torch.device | None = None) -> PoissonScaling:
-    """How the gradients of L_r and L_b scale with the frequency C of u = sin(C x) (paper Eqs. 14-15).
-
-    Trains a standard PINN (M1: ``build("M1", Poisson1D(C), seed=seed)``, the 4-weight-matrix
-    tanh MLP, fixed weights) for each C at ``budget`` (``steps`` overrides its length) with a
-    ``GradientMonitor(every)``, and summarises ||grad_theta L||_inf (the largest |entry| over
-    all weight matrices) of each term by the **median over the records of the second half of
-    training** (steps >= steps / 2), which smooths out the noise of the fresh batches. The
-    log-log slopes against C are fitted by least squares and set beside the bounds
-
-        ||grad L_b||_inf <= 2 eps ||grad eps_theta||_inf            (Eq. 14: no power of C),
-        ||grad L_r||_inf <= O(C^4) eps ||grad eps_theta||_inf       (Eq. 15).
-
-    Measured (default budget, seed 0, ``results/diagnostics/poisson_default_seed0.json``; all
-    four runs fit, rel. L2 <= 5e-3): slope 3.2 for the residual (1.7, 4.3 and 3.3 between
-    consecutive C), 1.1 for the boundary (flat from C = 4 to 8), 2.1 for their ratio; at
-    initialisation 2.0, 0.15 and 1.9. So the residual's gradient grows far faster than the
-    boundary's, as the paper argues, but neither exponent is the bound's, for three reasons:
-
-    - the bounds hold for a network that already fits the solution, f_theta = u eps_theta with
-      eps_theta within eps of 1 and all its x-derivatives below eps, and their right-hand sides
-      are proportional to eps. Training does not hold eps fixed across C: each run ends with
-      its own misfit (rel. L2 from 7e-4 to 5e-3, not monotone in C), which scales its point, so
-      a slope over C = 1..8 mixes C^4 with how far each run converged;
-    - C^4 is the leading order only. Writing r = (u eps_theta)'' - u'' and grad_theta of
-      (u eps_theta)'' out gives terms in C^0 up to C^4 whose coefficients are eps_theta's
-      x-derivatives; at small C the lower ones dominate (hence the slope 1.7 from C = 1 to 2);
-    - Eq. 14 has no explicit C, but its eps again depends on C: the boundary misfit left after
-      training is larger for C = 4 and 8 (median L_b over the second half 8e-6 and 2e-5,
-      against 7e-7 and 3e-7 for C = 1 and 2), hence a slope of 1.1 rather than 0.
-
-    At initialisation the network is nowhere near u eps_theta: the residual is about
-    -g = C^2 sin(C x) and the residual's gradient grows about like C^2 (``initial_slopes``).
-    The test ``test_near_the_solution_residual_gradients_grow_far_faster_than_boundary_ones``
-    checks the regime the bounds describe: a net near the solution at one fixed eps.
-    """
-    Cs = [float(c) for c in Cs]
-    if len(Cs) < 2 or any(c <= 0 for c in Cs):
-        raise ValueError(f"need at least two positive frequencies C to fit a slope, got {Cs}")
-    monitor = GradientMonitor(every=every, seed=seed)
-    table: dict[str, list[float]] = {"residual": [], "boundary": [], "rel_l2": []}
-    initial: dict[str, list[float]] = {"residual": [], "boundary": []}
-    series, histories = [], []
-    for c in Cs:
-        trainer = _train_monitored(Poisson1D(c), "M1", monitor, budget, seed, steps, layers, progress, device)
-        records = monitor.records
-        norms = {t: [max(r["max_abs"][t]) for r in records] for t in ("residual", "boundary")}
-        late = [k for k, r in enumerate(records) if r["step"] >= trainer.steps / 2]
-        for t, values in norms.items():
-            table[t].append(float(np.median([values[k] for k in late])))
-            initial[t].append(values[0])
-        table["rel_l2"].append(trainer.history.final_error)
-        series.append({"C": c, "steps": [r["step"] for r in records], **norms})
-        histories.append(trainer.history.to_dict())
-    ratio = [r / b for r, b in zip(table["residual"], table["boundary"])]
-    slopes = {t: _loglog_slope(Cs, table[t]) for t in ("residual", "boundary")}
-    slopes["ratio"] = _loglog_slope(Cs, ratio)
-    initial_slopes = {t: _loglog_slope(Cs, initial[t]) for t in ("residual", "boundary")}
-    initial_slopes["ratio"] = _loglog_slope(Cs, [r / b for r, b in zip(initial["residual"], initial["boundary"])])
-    bounds = {**POISSON_BOUNDS, "ratio": POISSON_BOUNDS["residual"] - POISSON_BOUNDS["boundary"]}
-    return PoissonScaling(Cs, table["residual"], table["boundary"], ratio, table["rel_l2"], slopes, initial_slopes,
-                          bounds, trainer.budget.name, seed, trainer.steps, every, series, histories)
-
-
-@dataclass
-class StiffnessHistory:
-    """sigma_max of the Hessian of each loss term over one training run (paper Figs. 4, 5, 11).
-
-    ``sigma_max[term][k]`` is |lambda_max(grad^2_W L_term)|, the spectral radius of the
-    Hessian w.r.t. the weight matrices, at ``steps[k]``; the signed eigenvalues are in
-    ``history["diagnostics"]``. ``rel_l2`` is the final relative L2 error.
-    """
-
-    problem: str
-    method: str
-    budget: str
-    seed: int
-    iterations: int
-    steps: list[int]
-    sigma_max: dict[str, list[float]]
-    rel_l2: float
-    history: dict
-
-    @property
-    def final(self) -> dict[str, float]:
-        """sigma_max of each term at the end of training."""
-        return {t: v[-1] for t, v in self.sigma_max.items()}
-
-    @property
-    def peak(self) -> dict[str, float]:
-        """The largest sigma_max of each term over training."""
-        return {t: max(v) for t, v in self.sigma_max.items()}
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "final": self.final, "peak": self.peak}
-
-
-def stiffness_history(problem: Problem, method: str, budget: str | Budget | None = None, seed: int = 0,
-                      every: int = 1000, iterations: int = 20, steps: int | None = None,
-                      layers: list[int] | None = None, progress: bool = False,
-                      device: str | torch.device | None = None) -> StiffnessHistory:
-    """Train ``method`` on ``problem`` and record sigma_max of each term's Hessian (Figs. 4, 5, 11).
-
-    Gradient descent on L with learning rate eta is stable only while eta < 2 / sigma_max(grad^2 L)
-    (section 2.4, Eqs. 30-32); the paper finds sigma_max(grad^2 L_r) far above
-    sigma_max(grad^2 L_b) (Fig. 4), larger for the harder Helmholtz case (a1, a2) = (1, 4) than
-    for (1, 1) (Fig. 5), and about 3 times lower with the gated network M3 than with M1 (Fig. 11).
-
-    A ``GradientMonitor(every, hessian=True, hessian_iterations=iterations)`` records at step 0,
-    every ``every`` steps and at the last step; each estimate is ``iterations`` power iterations
-    on Hessian-vector products w.r.t. the weight matrices (the original code: every 1,000 steps,
-    weights only), on a fresh batch of the budget's size (the paper's Fig. 4 used the full batch).
-    The magnitude |sigma_max| is returned: it is what the stability limit involves.
-
-    Measured (default budget, seed 0, ``results/diagnostics/stiffness_default_seed0.json``):
-    at the end of training sigma_max(grad^2 L_r) is 5.7e5 for (1, 4) against 1.4e3 for (1, 1)
-    under M1, and M3 lowers it 5.2x on (1, 4) (4.8x at the peak; the paper: about 3x), while
-    sigma_max(grad^2 L_b) stays between 47 and 6.1e2 in all four runs throughout.
-    """
-    monitor = GradientMonitor(every=every, hessian=True, hessian_iterations=iterations, seed=seed)
-    trainer = _train_monitored(problem, method, monitor, budget, seed, steps, layers, progress, device)
-    records = monitor.records
-    return StiffnessHistory(repr(problem), method, trainer.budget.name, seed, iterations, [r["step"] for r in records],
-                            {t: [abs(r["hessian"][t]) for r in records] for t in problem.terms},
-                            trainer.history.final_error, trainer.history.to_dict())

@@ -15,10 +15,11 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import NullLocator
 
-from .diagnostics import GradientMonitor, PoissonScaling
+from .diagnostics import GradientMonitor
 from .problems import Problem
 from .reference import CavitySolution, ghia_centrelines, load_or_solve
 from .sampling import grid
+from .studies import PoissonScaling
 from .training import History
 
 # One colour per loss term, the same in every chapter.

@@ -10,12 +10,7 @@ import torch  # noqa: E402
 
 from pinn_tutorial import Helmholtz, Trainer, build  # noqa: E402
 from pinn_tutorial.config import Budget  # noqa: E402
-from pinn_tutorial.diagnostics import (  # noqa: E402
-    GradientMonitor,
-    gradient_histograms,
-    poisson_gradient_scaling,
-    term_gradients,
-)
+from pinn_tutorial.diagnostics import GradientMonitor, gradient_histograms, term_gradients  # noqa: E402
 from pinn_tutorial.plotting import (  # noqa: E402
     plot_gated_network,
     plot_gradient_histograms,
@@ -25,6 +20,7 @@ from pinn_tutorial.plotting import (  # noqa: E402
     plot_solution_2d,
     plot_weights,
 )
+from pinn_tutorial.studies import poisson_gradient_scaling  # noqa: E402
 
 BUDGET = Budget("t", steps=20, batch_size=16, log_every=5, eval_every=10, checkpoint_every=10, grid_size=10)
 
