@@ -5,6 +5,10 @@ residual L_r always has weight 1, and each boundary or initial term L_i has a we
 A weighting object owns the lambda_i. The trainer asks it, every step, whether it wants the
 per-term gradients (``needs_gradients``); if so it hands them over (``update``) before the
 optimiser step, so the same gradients serve the estimate and the update.
+
+The adaptive schemes move each weight towards a new estimate lambda_hat_i by the moving average
+of Eq. 41, lambda_i <- (1 - alpha) lambda_i + alpha lambda_hat_i: in every class here ``alpha``
+is the weight of the new estimate.
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ class LearningRateAnnealing(Weighting):
         self.form = choose("annealing form", form, ("code", "paper"))
         self.alpha = alpha if alpha is not None else (0.1 if form == "code" else 0.9)
         if not 0 < self.alpha <= 1:
-            raise ValueError(f"alpha must be in (0, 1], got {self.alpha}")
+            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {self.alpha}")
         if update_every < 1:
             raise ValueError(f"update_every must be at least 1, got {update_every}")
         self.update_every = update_every
@@ -155,7 +159,10 @@ class GradientNormWeighting(Weighting):
     with respect to all parameters:
 
         lambda_hat_i = ||grad L_r||_2 / ||grad L_i||_2
-        lambda_i    <- alpha lambda_i + (1 - alpha) lambda_hat_i      (alpha = 0.9 on the old value)
+        lambda_i    <- (1 - alpha) lambda_i + alpha lambda_hat_i
+
+    the moving average of Eq. 41, ``alpha`` the weight of the new estimate as in
+    ``LearningRateAnnealing``.
 
     The published form weights every term, residual included, with
     lambda_hat_i = (sum_j ||grad L_j||) / ||grad L_i||; dividing all of them by the residual's
@@ -165,15 +172,15 @@ class GradientNormWeighting(Weighting):
     Against Algorithm 1 (``LearningRateAnnealing``): the statistic is a ratio of norms of whole
     gradients instead of the residual's largest entry over the term's mean entry, and the
     weighted gradient norms end up equal (the fixed point is lambda = r, not sqrt(r) as for
-    the coded Algorithm 1). The defaults (every 10 steps, 0.9 on the old value) are those of
-    the coded Algorithm 1, so that a comparison differs only in the statistic; jaxpi updates
-    every 1,000 steps.
+    the coded Algorithm 1). The defaults (every 10 steps, alpha = 0.1, so 0.9 on the old value)
+    are those of the coded Algorithm 1, so that a comparison differs only in the statistic;
+    jaxpi updates every 1,000 steps.
     """
 
-    def __init__(self, terms: Iterable[str], alpha: float = 0.9, update_every: int = 10):
+    def __init__(self, terms: Iterable[str], alpha: float = 0.1, update_every: int = 10):
         super().__init__(terms)
-        if not 0 <= alpha < 1:
-            raise ValueError(f"alpha (the weight on the old value) must be in [0, 1), got {alpha}")
+        if not 0 < alpha <= 1:
+            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {alpha}")
         if update_every < 1:
             raise ValueError(f"update_every must be at least 1, got {update_every}")
         self.alpha, self.update_every = alpha, update_every
@@ -188,7 +195,7 @@ class GradientNormWeighting(Weighting):
         residual_norm = gradient_norm(residual_grads)
         for term in self.terms:
             estimate = residual_norm / gradient_norm(term_grads[term])
-            self.weights[term] = self.alpha * self.weights[term] + (1 - self.alpha) * estimate
+            self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimate
 
     def __repr__(self) -> str:
         return f"GradientNormWeighting(alpha={self.alpha}, update_every={self.update_every})"

@@ -130,5 +130,18 @@ def test_gradient_norm_weighting_settles_at_the_ratio_of_norms():
     for _ in range(300):  # the same gradients again and again: lambda -> ||g_r|| / ||g_b|| = 5 / 0.5
         weighting.update([torch.tensor([3.0, 4.0])], {"boundary": [torch.tensor([0.0, 0.5])]})
     assert weighting.weights["boundary"] == pytest.approx(10.0, rel=1e-6)
-    with pytest.raises(ValueError, match="alpha"):
-        GradientNormWeighting(["boundary"], alpha=1.0)
+    for alpha in (0.0, 1.5):
+        with pytest.raises(ValueError, match="alpha"):
+            GradientNormWeighting(["boundary"], alpha=alpha)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.25])
+def test_alpha_is_the_weight_of_the_new_estimate_in_every_scheme(alpha):
+    # One update from lambda = 2 towards an estimate of 10, by Eq. 41: lambda = (1 - alpha) * 2 + alpha * 10.
+    g_r = [torch.tensor([3.0, 4.0])]
+    annealing = LearningRateAnnealing(["boundary"], form="paper", alpha=alpha)  # Eq. 40: max|g_r| / mean|g_b|
+    norms = GradientNormWeighting(["boundary"], alpha=alpha)  # ||g_r|| / ||g_b||
+    for weighting, g_b in ((annealing, [0.4, 0.4]), (norms, [0.3, 0.4])):  # 4 / 0.4 and 5 / 0.5
+        weighting.load_state_dict({"weights": {"boundary": 2.0}})
+        weighting.update(g_r, {"boundary": [torch.tensor(g_b)]})
+        assert weighting.weights["boundary"] == pytest.approx((1 - alpha) * 2.0 + alpha * 10.0, rel=1e-6)
