@@ -4,15 +4,29 @@ A small PyTorch library that reproduces Wang, Teng & Perdikaris, "Understanding 
 gradient flow pathologies in physics-informed neural networks" (SIAM J. Sci. Comput. 2021,
 arXiv:2001.04536), module by module:
 
+- ``config``: budgets (quick / default / paper), device, seeding, threads;
+- ``autodiff``: derivatives of a network's output with respect to its inputs;
+- ``sampling``: uniform random points in a box, on its faces, on a time slice;
+- ``metrics``: the relative L2 error (and the cavity code's spectral-norm variant);
 - ``problems``: the benchmark PDEs (1-D Poisson, Helmholtz, Klein-Gordon, the lid-driven cavity), and
   ``problems.causal``, causal training for time-dependent problems (later work);
-- ``reference``: the cavity's finite-difference reference solution;
+- ``reference``: the cavity's finite-difference reference solution and Ghia et al.'s data;
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
 - ``weighting``: fixed weights, ``LearningRateAnnealing`` (Algorithm 1), and ``GradientNormWeighting``;
 - ``methods``: the presets M1..M4 (and GN2, GN4);
-- ``diagnostics``, ``plotting``: the measurements and figures of the book;
 - ``training``: the training loop (``train``, ``Trainer``, ``History``);
-- ``config``: budgets (quick / default / paper), device, seeding.
+- ``compiled_step``: a step's loss terms and their gradients as one compiled function;
+- ``checkpoints``: a run's state on disk, read without running code;
+- ``ensembles``: seed ensembles, several runs trained as one batched model;
+- ``diagnostics``: the measuring instruments: per-term gradient statistics and histograms, Hessian
+  eigenvalues, NTK traces, and ``GradientMonitor`` to record them during training;
+- ``studies``: the paper's diagnostic experiments built from them (Poisson gradient scaling, stiffness);
+- ``experiments``: one run and its JSON result file;
+- ``reproduction``: the paper's tables: every method on a benchmark, several seeds, ours beside theirs;
+- ``paper``: the numbers the paper reports, each with its source;
+- ``bench``: how fast a training step is on each derivative path;
+- ``plotting``: every figure of the book;
+- ``__main__``: the command line, ``python -m pinn_tutorial --help``.
 """
 
 from .config import BUDGETS, get_budget, get_device

@@ -88,11 +88,12 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 def set_threads(n: int | None = None) -> int:
     """Set PyTorch's CPU threads (``$PINN_TUTORIAL_THREADS``, else 1) and return the count.
 
-    The networks here are small (a few thousand weights, 128 points per term): on 2 cores a
-    training step took 7.1 ms with one thread and 6.9 ms with two, while two threads per run
-    made runs that share the cores (two test workers, a book build beside a reproduction)
-    many times slower. One thread per run is the robust choice; run several runs side by side
-    to use more cores.
+    The networks here are small (a few thousand weights, 128 points per term), so a second
+    thread barely shortens a training step, while several threads per run slow down runs that
+    share the cores (two test workers, a book build beside a reproduction) many times over. One
+    thread per run is the robust choice; run several runs side by side to use more cores. To
+    measure it on a machine, compare ``python -m pinn_tutorial bench`` run as it is and with
+    ``PINN_TUTORIAL_THREADS=2``.
     """
     n = n or int(os.environ.get(THREADS_ENV, 0)) or 1
     torch.set_num_threads(n)

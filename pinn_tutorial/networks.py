@@ -154,9 +154,9 @@ class ModifiedMLP(_Standardised):
     are 2 extra layers on top of the MLP's. (The code's first public version also had a bug,
     ``tanh(1 - H W + b)`` for the gate, fixed in 2021; it is not reproduced here.)
 
-    The code form is the default because it reproduces the paper: on Helmholtz at the paper
-    budget (seed 0, ``results/``) M3 reaches 2.6e-2 with it (Table 2: 2.46e-2) against 8.3e-2
-    with the paper's form; for M4 both give about 6e-3.
+    The code form is the default because it is the one that reproduces the paper's Helmholtz
+    errors for M3 (Table 2); the runs of both forms at the paper budget are in ``results/``
+    (``helmholtz_M3_...`` and ``helmholtz_M3-papernet_...``), compared in chapter 5 of the book.
     """
 
     def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None = None,

@@ -100,7 +100,7 @@ class LearningRateAnnealing(Weighting):
 
     ``form="paper"``, as printed: the gradients of the unweighted L_i, over all parameters
     pooled, with alpha = 0.9 on the new estimate. The weight then tracks the gradient ratio r
-    itself, which on Helmholtz reaches 10^4-10^5.
+    itself, which on Helmholtz grows by orders of magnitude during training.
 
     ``form="code"``, as the original TensorFlow code runs it: the gradients are those of the
     *weighted* term lambda_i L_i, so lambda_hat_i = r / lambda_i; only the weight matrices enter
@@ -108,7 +108,7 @@ class LearningRateAnnealing(Weighting):
     kept on the old value (alpha = 0.1). The fixed point lambda = r / lambda is lambda = sqrt(r).
 
     The code form is the default because it is the one that reproduces the paper's numbers:
-    on Helmholtz the paper form drives lambda to about 10^5 and the network collapses to u = 0
+    on Helmholtz the paper form drives lambda so high that the network collapses to u = 0
     (see ``results/`` and the book's annealing chapter for the runs). ``pooling`` overrides the
     form's pooling (see ``annealing_estimate``); the cavity code uses ``"layer_ratio_max"``.
 

@@ -121,3 +121,9 @@ def test_every_module_imports_on_its_own():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_package_docstring_names_every_module():
+    top_level = {name.split(".")[1] for name in MODULES if name != "pinn_tutorial"}
+    missing = sorted(name for name in top_level if f"``{name}``" not in pinn_tutorial.__doc__)
+    assert not missing, f"pinn_tutorial/__init__.py's module list lacks {missing}"

@@ -39,10 +39,9 @@ Solver
     Newton's method: each iteration factorises the sparse Jacobian (``scipy.sparse.linalg.splu``)
     and solves for the update. The only nonlinearity is the bilinear convection term, so the
     Jacobian is exact and cheap to assemble, and the first iterate from rest is the Stokes flow.
-    At :math:`Re = 100` the residual falls to rounding in a handful of iterations (a few seconds at
-    :math:`N = 128`), far faster than pseudo-time stepping. Started from rest it converges for
-    :math:`Re` up to a few hundred (measured: 400 yes, 700 no), ample for the tutorial's
-    :math:`Re = 100`. Convergence means the max-norm of the
+    At :math:`Re = 100` the residual falls to rounding in a handful of iterations, far faster than
+    pseudo-time stepping. Started from rest, Newton's method converges only for moderate :math:`Re`
+    (a few hundred), ample for the tutorial's :math:`Re = 100`. Convergence means the max-norm of the
     discrete residual (both equations, all nodes, unscaled) is below ``tol``; otherwise
     ``solve_cavity`` raises ``CavityConvergenceError``.
 
@@ -94,10 +93,6 @@ class CavitySolution:
     n: int
     iterations: int
     residual: float
-
-    def velocity_magnitude(self) -> np.ndarray:
-        """Speed ``sqrt(u^2 + v^2)`` on the grid nodes."""
-        return np.hypot(self.u, self.v)
 
     def interpolate(self, points: np.ndarray) -> np.ndarray:
         """Velocity at arbitrary points of the closed square by bilinear interpolation.
