@@ -13,6 +13,7 @@ is the weight of the new estimate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -194,7 +195,9 @@ class GradientNormWeighting(Weighting):
     def update(self, residual_grads: Grads, term_grads: dict[str, Grads]) -> None:
         residual_norm = gradient_norm(residual_grads)
         for term in self.terms:
-            estimate = residual_norm / gradient_norm(term_grads[term])
+            term_norm = gradient_norm(term_grads[term])
+            # A term with no gradient at all gets an infinite estimate, which the trainer reports.
+            estimate = residual_norm / term_norm if term_norm > 0 else math.inf
             self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimate
 
     def __repr__(self) -> str:
