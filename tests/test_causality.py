@@ -50,11 +50,17 @@ def test_late_chunks_are_held_back_until_the_early_ones_fit():
 
 def test_causal_training_runs_through_the_trainer_and_registry():
     problem = get_problem("klein_gordon_causal", epsilon=1.0, chunks=4)
+    assert isinstance(problem, CausalKleinGordon) and (problem.epsilon, problem.chunks) == (1.0, 4)
     net, weighting = build("M2", problem, seed=0)
+    batch = problem.sample(64, torch.Generator().manual_seed(5))
+    before = problem.losses(net, batch)
     budget = Budget("test", steps=12, batch_size=16, log_every=1, eval_every=6, checkpoint_every=100, grid_size=10)
-    history = Trainer(problem, net, weighting, budget=budget, progress=False, device="cpu").run()
-    assert all(math.isfinite(v) for series in history.losses.values() for v in series)
-    assert weighting.weights["boundary"] != 1.0 and math.isfinite(history.final_error)
+    Trainer(problem, net, weighting, budget=budget, progress=False, device="cpu").run()
+    after = problem.losses(net, batch)
+    # Twelve steps lower the causal residual and the initial-condition loss on points they never saw
+    # (by 1.5 to 4% and 8 to 75% over seeds 0-5), and Algorithm 1 has raised both weights (to 25 or more).
+    assert after["residual"] < before["residual"] and after["initial"] < before["initial"]
+    assert weighting.weights["boundary"] > 10 and weighting.weights["initial"] > 10
 
 
 def test_a_problem_without_data_losses_gets_a_clear_error():

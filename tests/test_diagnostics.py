@@ -14,6 +14,7 @@ from pinn_tutorial import MLP, Helmholtz, Poisson1D, Trainer, build
 from pinn_tutorial.config import Budget
 from pinn_tutorial.diagnostics import (
     GradientMonitor,
+    GradientStatistics,
     gradient_histograms,
     gradient_statistics,
     hessian_max_eigenvalue,
@@ -81,7 +82,7 @@ def test_gradient_statistics_equal_hand_computation():
     assert gradient_statistics(HAND, "layer_mean").ratio_overall["boundary"] == pytest.approx(6.4)
     assert gradient_statistics(HAND, "layer_ratio_max").ratio_overall["boundary"] == pytest.approx(8.0)
     assert stats.rows()[0] == {"term": "residual", "layer": 1, "max_abs": 4.0, "mean_abs": 1.75, "ratio": None}
-    json.dumps(stats.to_dict())
+    assert GradientStatistics(**json.loads(json.dumps(stats.to_dict()))) == stats  # survives a result file
 
 
 def test_gradient_histograms_share_edges_covering_every_term():

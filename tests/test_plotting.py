@@ -8,17 +8,23 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from pinn_tutorial import Helmholtz, Trainer, build  # noqa: E402
+from pinn_tutorial import Helmholtz, History, Poisson1D, Trainer, build  # noqa: E402
 from pinn_tutorial.config import Budget  # noqa: E402
 from pinn_tutorial.diagnostics import GradientMonitor, gradient_histograms, term_gradients  # noqa: E402
 from pinn_tutorial.plotting import (  # noqa: E402
+    STYLE,
+    TERM_COLOURS,
+    plot_error_history,
     plot_gated_network,
     plot_gradient_histograms,
     plot_gradient_ratio,
     plot_hessian_eigenvalues,
+    plot_loss_terms,
     plot_poisson_scaling,
+    plot_solution_1d,
     plot_solution_2d,
     plot_weights,
+    use_style,
 )
 from pinn_tutorial.studies import poisson_gradient_scaling  # noqa: E402
 
@@ -121,3 +127,58 @@ def test_gated_network_one_box_per_layer_and_each_gate_reads_both_encoders():
         plot_gated_network("tf")
     with pytest.raises(ValueError, match="gates"):
         plot_gated_network("paper", gates=0)
+
+
+# -- figures only the chapters draw: from small synthetic inputs ------------------------------
+
+HISTORY = History(steps=[0, 10, 20], losses={"residual": [1.0, 0.1, 0.01], "boundary": [2.0, 1.0, 0.5],
+                                              "initial": [3.0, 0.3, 0.03]},
+                  eval_steps=[0, 20], rel_l2=[1.0, 0.05])
+
+
+def test_use_style_sets_the_books_style():
+    with matplotlib.rc_context({"axes.grid": False, "axes.spines.top": True, "font.size": 7}):
+        use_style()
+        assert all(matplotlib.rcParams[key] == value for key, value in STYLE.items())
+
+
+def test_loss_terms_one_log_line_per_term_in_its_colour():
+    ax = plot_loss_terms(HISTORY, title="three terms")
+    lines = ax.get_lines()
+    assert ax.get_yscale() == "log" and ax.get_title() == "three terms" and len(lines) == 3
+    for line, (term, values) in zip(lines, HISTORY.losses.items()):
+        assert list(line.get_xdata()) == HISTORY.steps and list(line.get_ydata()) == values
+        assert line.get_color() == TERM_COLOURS[term]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        r"$\mathcal{L}_r$ (PDE residual)", r"$\mathcal{L}_{b}$ (boundary)", r"$\mathcal{L}_{0}$ (initial)"]
+
+
+def test_error_history_one_line_at_the_evaluation_steps_and_a_legend_only_when_labelled():
+    ax = plot_error_history(HISTORY)
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == [0, 20] and list(line.get_ydata()) == [1.0, 0.05]
+    assert ax.get_yscale() == "log" and ax.get_legend() is None
+    ax = plot_error_history(HISTORY, ax, label="M1")
+    assert len(ax.get_lines()) == 2 and [t.get_text() for t in ax.get_legend().get_texts()] == ["M1"]
+
+
+class Exact(torch.nn.Module):
+    """The exact solution sin(C x) itself, as a network."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = torch.nn.Parameter(torch.tensor(c))
+
+    def forward(self, x):
+        return torch.sin(self.c * x)
+
+
+def test_solution_1d_the_exact_solution_and_the_prediction_on_n_points():
+    problem = Poisson1D(C=3.0)
+    ax = plot_solution_1d(problem, Exact(3.0), n=17)
+    exact, pinn = ax.get_lines()
+    assert [exact.get_label(), pinn.get_label()] == ["exact", "PINN"]
+    x = np.asarray(exact.get_xdata()).reshape(-1)
+    np.testing.assert_allclose(x, np.linspace(0.0, 1.0, 17), atol=1e-7)
+    np.testing.assert_allclose(np.asarray(exact.get_ydata()).reshape(-1), np.sin(3 * x), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(pinn.get_ydata()).reshape(-1), np.sin(3 * x), atol=1e-6)

@@ -1,0 +1,42 @@
+"""The shared settings: the device (and its environment override) and the CPU threads."""
+
+import pytest
+import torch
+
+from pinn_tutorial.config import DEVICE_ENV, THREADS_ENV, get_device, set_threads
+
+
+@pytest.fixture
+def threads():
+    """Restore PyTorch's thread count after the test."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("available, expected", [(True, "cuda"), (False, "cpu")])
+def test_the_device_is_cuda_when_a_gpu_is_there_else_the_cpu(monkeypatch, available, expected):
+    monkeypatch.delenv(DEVICE_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    assert get_device() == torch.device(expected)
+
+
+def test_the_environment_overrides_the_device_and_an_argument_overrides_both(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv(DEVICE_ENV, "cpu")
+    assert get_device() == torch.device("cpu")
+    monkeypatch.setenv(DEVICE_ENV, "cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device() == torch.device("cuda", 1)
+    assert get_device("cpu") == torch.device("cpu") and get_device(torch.device("meta")) == torch.device("meta")
+    monkeypatch.setenv(DEVICE_ENV, "")  # empty: as if unset
+    assert get_device() == torch.device("cpu")
+
+
+def test_threads_one_unless_told(monkeypatch, threads):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    torch.set_num_threads(2)
+    assert set_threads() == 1 and torch.get_num_threads() == 1
+    monkeypatch.setenv(THREADS_ENV, "2")
+    assert set_threads() == 2 and torch.get_num_threads() == 2
+    assert set_threads(3) == 3 and torch.get_num_threads() == 3  # an argument beats the environment
