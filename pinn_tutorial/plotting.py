@@ -434,3 +434,22 @@ def plot_error_over_time(problem: Problem, net: torch.nn.Module, ax: Axes | None
     if label:
         ax.legend()
     return ax
+
+
+def plot_method_maps(problem: Problem, runs: dict[str, dict], axes: np.ndarray | None = None, n: int = 100,
+                     labels: tuple[str, str] | None = None) -> np.ndarray:
+    """One row per trained method, as ``train_methods`` returns them: exact solution, prediction, |error|
+    (``plot_solution_2d``), each row titled with its method. ``labels`` names the two inputs (default x, y)."""
+    if axes is None:
+        use_style()
+        _, axes = plt.subplots(len(runs), 3, figsize=(10.5, 2.9 * len(runs)), layout="constrained", squeeze=False)
+    axes = np.asarray(axes).reshape(len(runs), 3)
+    for row, (method, run) in zip(axes, runs.items()):
+        plot_solution_2d(problem, run["net"], n=n, axes=row)
+        row[1].set_title(f"{method}: prediction")
+        row[2].set_title(f"{method}: absolute error")
+        if labels:
+            for ax in row:
+                ax.set_xlabel(labels[0])
+                ax.set_ylabel(labels[1])
+    return axes

@@ -109,3 +109,125 @@ def table(folder: str | Path = "results", budget: str | None = None) -> str:
     if not results:
         raise FileNotFoundError(f"no result files in {folder}; run `python -m pinn_tutorial reproduce ...` first")
     return format_table(summarise(results))
+
+
+# -- helpers for the book's chapters -----------------------------------------------------------------
+# (Imported here, with the helpers that need them, so that the part above stays as it is.)
+import re  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from .config import Budget  # noqa: E402
+from .methods import build  # noqa: E402
+from .problems import Problem  # noqa: E402
+from .training import Trainer  # noqa: E402
+
+
+def _cell(text: str) -> str:
+    """A table cell: no pipe characters (they would split the cell)."""
+    return str(text).replace("|", "/")
+
+
+@dataclass
+class PaperTable:
+    """Our runs beside the paper's figures: the rows of ``summarise``, shown as a Markdown table.
+
+    In a notebook the table renders itself (``_repr_markdown_``); ``rows`` keeps the numbers for the
+    text around it, and ``row(method)`` finds one row.
+    """
+
+    rows: list[dict]
+    title: str = ""
+
+    def row(self, method: str, setting: str = "", problem: str | None = None) -> dict:
+        """The row of ``method`` in ``setting`` ("" is the default setting), of ``problem`` if given."""
+        for r in self.rows:
+            if r["method"] == method and r["setting"] == setting and problem in (None, r["problem"]):
+                return r
+        raise KeyError(f"no row for {method!r} with setting {setting!r}; the table has "
+                       f"{[(r['problem'], r['method'], r['setting']) for r in self.rows]}")
+
+    def means(self, problem: str | None = None) -> dict[str, float]:
+        """Our mean error per method, default setting only."""
+        return {r["method"]: r["mean"] for r in self.rows if not r["setting"] and problem in (None, r["problem"])}
+
+    def markdown(self) -> str:
+        spectral = any(r["spectral_mean"] is not None for r in self.rows)
+        several = len({r["problem"] for r in self.rows}) > 1
+        head = (["problem"] if several else []) + ["method", "setting", "seeds", "ours: mean", "± std", "range",
+                                                    "paper", "ours / paper"]
+        head += (["spectral (code's norm)"] if spectral else []) + ["min per run", "paper's source"]
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(":--" if k < 3 + several else "--:"
+                                                               for k in range(len(head))) + "|"]
+        for r in self.rows:
+            std = f"{r['std']:.1e}" if not math.isnan(r["std"]) else "-"
+            cells = ([r["problem"]] if several else []) + [
+                r["method"], r["setting"] or "default", ", ".join(map(str, r["seeds"])), f"{r['mean']:.2e}", std,
+                f"{r['min']:.2e} - {r['max']:.2e}" if len(r["seeds"]) > 1 else "-",
+                f"{r['paper']:.2e}" if r["paper"] else "-",
+                f"{r['mean'] / r['paper']:.2f}" if r["paper"] else "-"]
+            if spectral:
+                cells.append(f"{r['spectral_mean']:.2e}" if r["spectral_mean"] is not None else "-")
+            cells += [f"{r['wall_s'] / 60:.0f}", r["paper_source"] or "-"]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        # One entry per machine: a run that moved says so in its file; here the machines are enough.
+        hardware = sorted({m for r in self.rows for h in r["hardware"] for m in re.split(r" to step \d+, then ", h)})
+        notes = [f"*{self.title}*"] if self.title else []
+        notes.append("Paper: arXiv:2001.04536 v1. Ran on: " + "; ".join(hardware) + ".")
+        return "\n".join(lines) + "\n\n" + " ".join(notes)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __str__(self) -> str:
+        return self.markdown()
+
+
+def paper_table(problems: str | tuple[str, ...], folder: str | Path = "results", budget: str = "paper",
+                methods: tuple[str, ...] | None = None, settings: str = "default",
+                where: Callable[[dict], bool] | None = None, title: str = "") -> PaperTable:
+    """The table of one problem's (or several problems') result files, ours beside the paper's figures.
+
+    Reads every file in ``folder`` of the given problem(s) and ``budget``; keeps ``methods`` (all if None),
+    only the default setting of each method unless ``settings="all"``, and only the results for which
+    ``where(result)`` holds if given; and summarises them over seeds (``summarise``).
+    """
+    names = (problems,) if isinstance(problems, str) else tuple(problems)
+    choose("settings", settings, ("default", "all"))
+    results = [r for r in load_results(folder) if r["problem"] in names and r["budget"] == budget]
+    if methods is not None:
+        results = [r for r in results if r["method"] in methods]
+    if settings == "default":
+        results = [r for r in results if not _setting(r)]
+    if where is not None:
+        results = [r for r in results if where(r)]
+    if not results:
+        raise FileNotFoundError(f"no {budget}-budget result files of {', '.join(names)} in {folder}; run "
+                                f"`python -m pinn_tutorial reproduce ... --budget {budget}` first")
+    return PaperTable(summarise(results), title)
+
+
+def train_methods(problem: Problem, methods: tuple[str, ...] = PAPER_METHODS, seed: int = 0,
+                  budget: str | Budget | None = None, steps: int | None = None,
+                  callbacks: dict[str, Callable] | None = None, progress: bool = True,
+                  **options) -> dict[str, dict]:
+    """Train each method from its preset on ``problem`` (the same seed for all) and print one line per run.
+
+    Returns ``{method: {"net", "weighting", "history", "wall_s"}}``. ``callbacks`` gives a method its
+    ``Trainer`` callback (e.g. a ``GradientMonitor``); ``options`` go to ``Trainer``.
+    """
+    runs = {}
+    for method in methods:
+        net, weighting = build(method, problem, seed=seed)
+        callback = (callbacks or {}).get(method)
+        start = time.perf_counter()
+        trainer = Trainer(problem, net, weighting, budget=budget, seed=seed, steps=steps, callback=callback,
+                          progress=progress, **options)
+        history = trainer.run()
+        wall_s = time.perf_counter() - start
+        runs[method] = {"net": net, "weighting": weighting, "history": history, "wall_s": wall_s}
+        weights = ", ".join(f"lambda_{term} {w:.3g}" for term, w in weighting.weights.items())
+        print(f"{method}: {trainer.steps} steps in {wall_s:.0f} s, relative L2 error {history.final_error:.2e}"
+              + (f", {weights}" if weights else ""))
+    return runs
