@@ -33,7 +33,8 @@ ALLOWED_NUMBERS = {
     "128": "the paper's protocol constants: 128 points per loss term and step, and the cavity grid of 128 cells",
     "129": "the cavity grid's 129 x 129 nodes (128 cells a side), the paper's resolution (Appendix 5.2)",
     "2001.04536": "the paper's arXiv identifier",
-    "16": "the 16 time chunks of causal training, a setting of the library (CausalKleinGordon(chunks=16))",
+    "32": "grid sizes and batch sizes an exercise asks for (powers of two, like 64)",
+    "64": "grid sizes and batch sizes an exercise asks for (powers of two, like 32)",
 }
 # A number right after one of these words is a reference (section, equation, figure, ...), not a quantity.
 REFERENCE_WORDS = (
