@@ -49,7 +49,7 @@ NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\d])")
 NOT_PROSE = [
     re.compile(r"<!--.*?-->", re.S),  # HTML comments
     re.compile(r"\{[\w:-]+\}`[^`]*`"),  # roles with their target: {glue:text}`key`, {cite}`...`, {doc}`...`
-    re.compile(r"`[^`\n]*`"),  # inline code
+    re.compile(r"`[^`]+`"),  # inline code (which may run over a line break)
     re.compile(r"^\s*:[\w-]+:.*$", re.M),  # directive options (:class: dropdown, :label: alg-annealing)
     re.compile(r"^\([\w-]+\)=\s*$", re.M),  # labels
     re.compile(r"https?://\S+"),  # URLs
@@ -140,3 +140,26 @@ def test_numbers_in_the_prose_are_glued(page):
         f"{page.name}: {len(typed)} typed number(s); glue them from the chapter's own computation "
         "(myst_nb.glue) or, for a constant, add them to ALLOWED_NUMBERS with the reason:\n" + "\n".join(typed)
     )
+
+
+def glue_keys(page: Path) -> tuple[set[str], set[str]]:
+    """The keys the page's prose pastes ({glue:...}`key`) and the keys its code glues (glue("key", ...))."""
+    if page.suffix == ".ipynb":
+        cells = json.loads(page.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    else:
+        code = "\n".join(re.findall(r"```\{code-cell\}.*?\n(.*?)```", page.read_text(), re.S))
+    pasted = {key for text in prose(page) for key in re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", text)}
+    glued = set(re.findall(r"""glue\(\s*f?["']([^"']+)["']""", code))
+    # Keys made in a loop, glue(f"kg_paper_{m}", ...), match by their fixed prefix.
+    prefixes = {key.split("{")[0] for key in glued if "{" in key}
+    return pasted, {key for key in glued if "{" not in key} | {p + "*" for p in prefixes}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_pasted_number_is_glued_by_the_page(page):
+    """A glue role whose key no cell glues would render as a build warning (and fail the -W build)."""
+    pasted, glued = glue_keys(page)
+    prefixes = tuple(key[:-1] for key in glued if key.endswith("*"))
+    missing = sorted(key for key in pasted if key not in glued and not (prefixes and key.startswith(prefixes)))
+    assert not missing, f"{page.name}: pasted but never glued: {missing}"
