@@ -21,10 +21,11 @@ arXiv:2001.04536), module by module:
 - ``diagnostics``: the measuring instruments: per-term gradient statistics and histograms, Hessian
   eigenvalues, NTK traces, and ``GradientMonitor`` to record them during training;
 - ``studies``: the paper's diagnostic experiments built from them (Poisson gradient scaling, stiffness);
-- ``experiments``: one run and its JSON result file;
+- ``experiments``: one run (or one ensemble of runs) and its JSON result files;
+- ``sweeps``: many runs at once: ensembles trained by local worker processes or on a Ray cluster;
 - ``reproduction``: the paper's tables: every method on a benchmark, several seeds, ours beside theirs;
 - ``paper``: the numbers the paper reports, each with its source;
-- ``bench``: how fast a training step is on each derivative path;
+- ``bench``: how fast a training step is on each derivative path, and many runs in each layout;
 - ``plotting``: every figure of the book;
 - ``__main__``: the command line, ``python -m pinn_tutorial --help``.
 """

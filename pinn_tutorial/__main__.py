@@ -4,47 +4,113 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
 
+from .bench import ensemble_report
 from .bench import report as bench_report
+from .checkpoints import CheckpointError
 from .config import BUDGETS, ConfigError, choose, get_budget
-from .experiments import Experiment, run_experiment
+from .experiments import MAX_SEED, Experiment, check_seed, ensemble_key, run_ensemble, run_experiment
 from .methods import METHODS
 from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
+from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep
 from .training import NonFiniteLossError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line (and exit status 2) instead of the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def parse_param(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     try:
-        if not sep:
+        if not sep or not name:
             raise ValueError
         return name, float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, e.g. C=4, got {text!r}") from None
 
 
+def seeds_argument(text: str) -> list[int]:
+    try:
+        return [check_seed(seed) for seed in parse_seeds(text)]
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def seed_argument(text: str) -> int:
+    try:
+        return check_seed(int(text))
+    except (ValueError, ConfigError):
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 to {MAX_SEED}, got {text!r}") from None
+
+
+def count_argument(text: str) -> int:
+    """A whole number of at least 1 (seeds, jobs, steps, repeats)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _budget_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--budget", default=None,
+                         help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')")
+
+
+def _sweep_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--jobs", type=count_argument, default=None,
+                         help="local worker processes (default: one per core)")
+    command.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                         help="run the jobs on a Ray cluster at ADDRESS (e.g. auto, or ray://head:10001); "
+                              "with no ADDRESS, on a local Ray started for the sweep")
+    command.add_argument("--ensemble-size", type=count_argument, default=ENSEMBLE_SIZE,
+                         help=f"members per ensemble at most (default {ENSEMBLE_SIZE}; 1: every run on its own)")
+    command.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
+    command.add_argument("--out", default="results", help="folder for the result files (default: results)")
+    command.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    command.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
+    main = Parser(
         prog="python -m pinn_tutorial",
         description="Train physics-informed neural networks as Wang, Teng & Perdikaris (2021) did.")
-    commands = main.add_subparsers(dest="command", metavar="COMMAND")
+    commands = main.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     train = commands.add_parser(
-        "train", help="train one run and write its JSON result file",
-        description="Train one run and write OUT/<run>.json; an interrupted run resumes from its checkpoint.")
+        "train", help="train one run, or several seeds as one ensemble, and write their JSON result files",
+        description="Train one run and write OUT/<run>.json; with --seeds, train those seeds together as one "
+                    "ensemble (one result file each). An interrupted run resumes from its checkpoint.")
     train.add_argument("problem", help=f"one of: {', '.join(PROBLEMS)}")
     train.add_argument("--method", default="M1", help="M1 (standard), M2 (annealing), M3 (gated net), M4 (both); "
                        "GN2, GN4 (gradient-norm weighting, later work)")
-    train.add_argument("--budget", default=None,
-                       help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')")
-    train.add_argument("--seed", type=int, default=0)
+    _budget_option(train)
+    seeds = train.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=seed_argument, default=None, help="one seed (default 0)")
+    seeds.add_argument("--seeds", type=seeds_argument, default=None,
+                       help="several seeds, trained together as one ensemble: a range 0-9 or a list 0,3,5")
+    train.add_argument("--width", type=count_argument, default=None,
+                       help="units per hidden layer (default: the paper's network; Table 2: 30, 50, 100)")
+    train.add_argument("--depth", type=count_argument, default=None,
+                       help="hidden layers (default: the paper's network; Table 2: 3, 5, 7)")
     train.add_argument("--out", default="results", help="folder for the result file (default: results)")
     train.add_argument("--form", default="code",
                        help="Algorithm 1 as the original code ran it ('code', default) or as printed ('paper')")
     train.add_argument("--variant", default="code",
                        help="gated network as the original code builds it ('code', default) or as Eqs. 43-47 ('paper')")
-    train.add_argument("--steps", type=int, default=None, help="override the budget's number of steps")
+    train.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
     train.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                        help="a problem parameter, e.g. C=4 for poisson1d or a2=1 for helmholtz")
     train.add_argument("--derivatives", default="auto",
@@ -59,10 +125,9 @@ def parser() -> argparse.ArgumentParser:
                     "'stiffness': the largest Hessian eigenvalues of L_r and L_b during training on Helmholtz "
                     "(Figs. 4, 5, 11). Prints a table and writes OUT/<name>_<budget>_seed<seed>.json.")
     diagnose.add_argument("name", help=f"one of: {', '.join(DIAGNOSTICS)}")
-    diagnose.add_argument("--budget", default=None,
-                          help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')")
-    diagnose.add_argument("--seed", type=int, default=0)
-    diagnose.add_argument("--steps", type=int, default=None, help="override the budget's number of steps")
+    _budget_option(diagnose)
+    diagnose.add_argument("--seed", type=seed_argument, default=0)
+    diagnose.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
     diagnose.add_argument("--out", default="results/diagnostics",
                           help="folder for the result file (default: results/diagnostics)")
     diagnose.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
@@ -70,33 +135,60 @@ def parser() -> argparse.ArgumentParser:
     reproduce = commands.add_parser(
         "reproduce", help="run M1..M4 on a benchmark for several seeds and print the table beside the paper",
         description="Run M1..M4 (for 'cavity' both formulations) for seeds 0..N-1, one result file per run in "
-                    "OUT; finished or interrupted runs resume from their checkpoints.")
+                    "OUT. Runs that share a network train as one ensemble (M1 with M2, M3 with M4), several "
+                    "jobs at once; finished runs are skipped and interrupted ones resume from their checkpoints.")
     reproduce.add_argument("benchmark", help=f"one of: {', '.join(BENCHMARKS)}")
-    reproduce.add_argument("--budget", default=None,
-                           help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')")
-    reproduce.add_argument("--seeds", type=int, default=1, help="number of seeds, 0..N-1 (default 1)")
+    _budget_option(reproduce)
+    reproduce.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
     reproduce.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
-    reproduce.add_argument("--out", default="results", help="folder for the result files (default: results)")
-    reproduce.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    reproduce.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _sweep_options(reproduce)
+    sweep = commands.add_parser(
+        "sweep", help="run one of the paper's studies over many settings, e.g. Table 2's architecture grid",
+        description="'helmholtz-architectures': Helmholtz with 30, 50 and 100 units x 3, 5 and 7 hidden layers, "
+                    "M1..M4 (Table 2). Jobs run as for reproduce; then the table.")
+    sweep.add_argument("name", help=f"one of: {', '.join(SWEEPS)}")
+    _budget_option(sweep)
+    sweep.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
+    sweep.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
+    _sweep_options(sweep)
     table = commands.add_parser("table", help="print the table of the result files, without training")
     table.add_argument("--results", default="results", help="folder of result files (default: results)")
     table.add_argument("--budget", default=None, help="only runs of this budget")
     bench = commands.add_parser(
         "bench", help="time a training step on each derivative path (and, with --full, complete runs)")
-    bench.add_argument("--repeats", type=int, default=9, help="timed repeats of 50 steps (default 9)")
+    bench.add_argument("--repeats", type=count_argument, default=9, help="timed repeats of 50 steps (default 9)")
     bench.add_argument("--full", action="store_true",
                        help="also time complete paper-budget runs of Helmholtz M4 and Klein-Gordon M4")
+    bench.add_argument("--ensemble", action="store_true",
+                       help="instead: E runs one after another, as 2 worker processes, and as one E-member "
+                            "ensemble, for E = 1, 4, 10 (and 64 on a GPU)")
     bench.add_argument("--no-compile", action="store_true", help="leave out the compiled path (slow to compile)")
     bench.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     return main
 
 
+def _methods(text: str) -> tuple[str, ...]:
+    return tuple(choose("method", m.strip(), METHODS) for m in text.split(","))
+
+
+def _sweep_settings(args: argparse.Namespace) -> dict:
+    return {"jobs": args.jobs, "use_ray": args.ray is not None, "ray_address": args.ray or None,
+            "ensemble_size": args.ensemble_size, "progress": not args.no_progress, "device": args.device}
+
+
 def reproduce_command(args: argparse.Namespace) -> None:
-    # reproduce() checks the benchmark, budget and method names before it trains anything.
-    methods = tuple(m.strip() for m in args.methods.split(","))
-    results = reproduce(args.benchmark, args.budget, args.seeds, args.out, methods, not args.no_progress,
-                        args.device)
+    # reproduce() checks the benchmark and budget names before it trains anything.
+    results = reproduce(args.benchmark, args.budget, args.seeds, args.out, _methods(args.methods),
+                        steps=args.steps, **_sweep_settings(args))
+    print()
+    print(format_table(summarise(results)))
+
+
+def sweep_command(args: argparse.Namespace) -> None:
+    experiments = named_sweep(args.name, args.budget, list(range(args.seeds)), _methods(args.methods))
+    if args.steps is not None:
+        experiments = [replace(exp, steps=args.steps) for exp in experiments]
+    results = run_sweep(experiments, args.out, **_sweep_settings(args))
     print()
     print(format_table(summarise(results)))
 
@@ -106,7 +198,10 @@ def table_command(args: argparse.Namespace) -> None:
 
 
 def bench_command(args: argparse.Namespace) -> None:
-    print(bench_report(args.repeats, args.full, args.device, compile=not args.no_compile))
+    if args.ensemble:
+        print(ensemble_report(args.repeats, args.device, compile=not args.no_compile))
+    else:
+        print(bench_report(args.repeats, args.full, args.device, compile=not args.no_compile))
 
 
 def train_command(args: argparse.Namespace) -> None:
@@ -117,14 +212,41 @@ def train_command(args: argparse.Namespace) -> None:
     choose("annealing form", args.form, ("code", "paper"))
     choose("network variant", args.variant, ("paper", "code"))
     choose("derivative method", args.derivatives, ("auto", "autograd"))
-    exp = Experiment(args.problem, args.method, get_budget(args.budget).name, args.seed, args.form,
-                     args.variant, args.steps, dict(args.param), args.derivatives)
-    result = run_experiment(exp, args.out, resume=not args.fresh, progress=not args.no_progress,
-                            device=args.device)
-    paper = f" (paper: {result['paper_rel_l2']:.2e})" if result["paper_rel_l2"] else ""
-    print(f"{exp.problem} {exp.method}, {exp.budget} budget, seed {exp.seed}: relative L2 error "
-          f"{result['rel_l2']:.2e}{paper} in {result['wall_s']:.0f} s on {result['hardware']} "
-          f"-> {args.out}/{exp.stem()}.json")
+    seeds = args.seeds or [args.seed or 0]
+    exps = [Experiment(args.problem, args.method, get_budget(args.budget).name, seed, args.form, args.variant,
+                       args.steps, dict(args.param), args.derivatives, args.width, args.depth) for seed in seeds]
+    check_writable(args.out)
+    options = {"resume": not args.fresh, "progress": not args.no_progress, "device": args.device}
+    if args.seeds is None:
+        results = [run_experiment(exps[0], args.out, **options)]
+    elif ensemble_key(exps[0]) is None:
+        raise ConfigError(f"{args.problem} with --derivatives {args.derivatives} cannot train as an ensemble "
+                          "(nested autograd); train its seeds one by one, or with `reproduce`")
+    else:
+        results = run_ensemble(exps, args.out, **options)
+    failed = []
+    for exp, result in zip(exps, results):
+        if "failed" in result:
+            f = result["failed"]
+            failed.append(f"seed {exp.seed}: {f['what']} at step {f['step']}")
+            continue
+        paper = f" (paper: {result['paper_rel_l2']:.2e})" if result["paper_rel_l2"] else ""
+        print(f"{exp.problem} {exp.method}, {exp.budget} budget, seed {exp.seed}: relative L2 error "
+              f"{result['rel_l2']:.2e}{paper} in {result['wall_s']:.0f} s on {result['hardware']} "
+              f"-> {args.out}/{exp.stem()}.json")
+    if failed:
+        raise NonFiniteLossError(f"{len(failed)} of {len(exps)} members stopped: " + "; ".join(failed))
+
+
+def check_writable(folder: str) -> None:
+    """A ConfigError, before any training, if ``folder`` cannot hold result files (it is made if missing)."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write result files to {folder}: {error.strerror or error}") from None
 
 
 DIAGNOSTICS = tuple(STUDIES)  # what `diagnose NAME` runs: the paper's experiments in pinn_tutorial.studies
@@ -132,9 +254,14 @@ DIAGNOSTICS = tuple(STUDIES)  # what `diagnose NAME` runs: the paper's experimen
 
 def diagnose_command(args: argparse.Namespace) -> None:
     """Run one of the paper's diagnostic experiments, print its table and write its JSON file."""
+    check_writable(args.out)
     run = run_study(args.name, args.budget, args.seed, args.steps, args.out, args.progress, args.device)
     print(run.result.format_table())
     print(f"-> {run.path} ({run.wall_s:.0f} s on {run.hardware})")
+
+
+def _one_line_warnings(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,14 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser().print_help()
         return 2
+    warnings.showwarning = _one_line_warnings  # e.g. a skipped result file: one line, not a source excerpt
     try:
         commands = {"train": train_command, "diagnose": diagnose_command, "reproduce": reproduce_command,
-                    "table": table_command, "bench": bench_command}
+                    "sweep": sweep_command, "table": table_command, "bench": bench_command}
         commands[args.command](args)
-    except (ConfigError, FileNotFoundError) as error:
+    except (ConfigError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except NonFiniteLossError as error:
+    except (NonFiniteLossError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:

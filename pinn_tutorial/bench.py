@@ -26,6 +26,7 @@ import importlib.util
 import io
 import json
 import math
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -39,6 +40,7 @@ import torch
 from torch import nn
 
 from .config import Budget, get_budget, get_device, set_threads
+from .ensembles import EnsembleTrainer
 from .experiments import Experiment, git_commit, machine
 from .methods import build
 from .paper import KLEIN_GORDON_TRAIN_TIME_S
@@ -46,7 +48,7 @@ from .problems import get_problem
 from .training import Trainer
 from .weighting import FixedWeights, LearningRateAnnealing, Weighting
 
-PATHS = {
+PATH_SETTINGS = {  # each derivative path as the Trainer's settings
     "nested autograd": {"derivatives": "autograd", "compile": "off"},
     "fast eager": {"derivatives": "auto", "compile": "off"},
     "fast compiled": {"derivatives": "auto", "compile": "on"},
@@ -156,7 +158,7 @@ def _trainer_steps(trainer: Trainer, weighting: Weighting) -> Callable[[int], No
 
 
 def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 50, warmup: int = 20,
-               paths: tuple[str, ...] = tuple(PATHS), device: str | None = None,
+               paths: tuple[str, ...] = tuple(PATH_SETTINGS), device: str | None = None,
                deepxde: bool | None = None) -> list[dict]:
     """Median ms per step for every network x path x weighting, with ratios to nested autograd.
 
@@ -185,7 +187,7 @@ def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 5
         for path in paths:
             net, _ = build(method, problem, seed=0)
             trainer = Trainer(problem, net, weightings["fixed"], budget=budget, steps=10**9, progress=False,
-                              device=dev, **PATHS[path])
+                              device=dev, **PATH_SETTINGS[path])
             for w, weighting in weightings.items():
                 timed[net_name, path, w] = _trainer_steps(trainer, weighting)
                 _time_steps(timed[net_name, path, w], warmup, dev)  # the first steps compile
@@ -238,7 +240,7 @@ def deepxde_available() -> bool:
 
 def report(repeats: int = 9, full: bool = False, device: str | None = None, compile: bool = True) -> str:
     """The whole benchmark as printable text (``compile=False`` leaves out the compiled path)."""
-    paths = tuple(PATHS) if compile else tuple(p for p in PATHS if PATHS[p]["compile"] == "off")
+    paths = tuple(PATH_SETTINGS) if compile else tuple(p for p in PATH_SETTINGS if PATH_SETTINGS[p]["compile"] == "off")
     rows = step_times(repeats=repeats, paths=paths, device=device)
     dev = get_device(device)
     text = [f"{datetime.date.today()}, pinn_tutorial commit {git_commit()}, {machine(dev)}, torch {torch.__version__}",
@@ -258,3 +260,100 @@ def report(repeats: int = 9, full: bool = False, device: str | None = None, comp
                         f"({run['train_s'] / run['steps'] * 1000:.2f} ms/step), relative L2 error "
                         f"{run['rel_l2']:.2e}{paper}")
     return "\n".join(text)
+
+
+# -- many runs at once: `bench --ensemble` -------------------------------------------------------
+
+LAYOUTS = {
+    "sequential": "E single runs one after another, 1 process",
+    "jobs 2": "the same E single runs in 2 worker processes",
+    "ensemble": "one E-member ensemble, 1 process",
+    "ensemble x 2 jobs": "two ensembles of E/2 members in 2 worker processes",
+}
+
+
+def _layout_worker(members: int, ensemble: bool, method: str, steps: int, repeats: int, compile: bool,
+                   device: str | None, barrier, queue) -> None:
+    """One worker process of a layout: build its runs, warm up (and compile), then time ``repeats``
+    rounds of ``steps`` steps of each run, every round started together with the other workers."""
+    set_threads()
+    problem = get_problem("helmholtz")
+    setting = "on" if compile else "off"
+    if ensemble:
+        nets, weightings = zip(*[build(method, problem, seed=s) for s in range(members)])
+        trainers = [EnsembleTrainer(problem, nets, weightings, list(range(members)), budget="paper",
+                                    steps=10**9, progress=False, device=device, compile=setting)]
+    else:
+        trainers = [Trainer(problem, *build(method, problem, seed=s), budget="paper", seed=s, steps=10**9,
+                            progress=False, device=device, compile=setting) for s in range(members)]
+    dev = trainers[0].device
+
+    def train(n: int) -> None:
+        for trainer in trainers:
+            for _ in range(n):
+                trainer.train_step()
+                trainer.step += 1
+
+    _time_steps(train, 20, dev)  # warm-up: the first steps compile
+    times = []
+    for _ in range(repeats):
+        barrier.wait()
+        times.append(_time_steps(train, steps, dev) * steps / 1000)  # seconds for the round
+    queue.put(times)
+
+
+def _time_layout(layout: str, size: int, method: str, steps: int, repeats: int, compile: bool,
+                 device: str | None) -> float:
+    """Milliseconds per member-step of ``size`` runs in ``layout``: the slowest worker's round, median over rounds."""
+    shares = [size] if layout in ("sequential", "ensemble") else [size - size // 2, size // 2]
+    shares = [s for s in shares if s > 0]
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(len(shares)), context.Queue()
+    workers = [context.Process(target=_layout_worker, args=(share, layout.startswith("ensemble"), method, steps,
+                                                            repeats, compile, device, barrier, queue))
+               for share in shares]
+    for w in workers:
+        w.start()
+    rounds = [queue.get() for _ in workers]
+    for w in workers:
+        w.join()
+    return statistics.median(max(r[k] for r in rounds) for k in range(repeats)) / (size * steps) * 1000
+
+
+def ensemble_times(sizes: tuple[int, ...] | None = None, method: str = "M4", steps: int = 50, repeats: int = 5,
+                   compile: bool = True, device: str | None = None) -> list[dict]:
+    """ms per member-step of Helmholtz ``method`` (paper budget, 3 x 50) in every layout, for each E.
+
+    Each layout runs in fresh worker processes (one thread each), so that no layout inherits
+    another's compiled graphs or caches. ``sizes`` defaults to 1, 4, 10 (and 64 on a GPU).
+    """
+    dev = get_device(device)
+    sizes = sizes or ((1, 4, 10, 64) if dev.type == "cuda" else (1, 4, 10))
+    rows = []
+    for size in sizes:
+        times = {layout: _time_layout(layout, size, method, steps, repeats, compile, device) for layout in LAYOUTS
+                 if not (layout == "ensemble x 2 jobs" and size < 2)}
+        for layout, ms in times.items():
+            rows.append({"members": size, "layout": layout, "ms_per_member_step": ms,
+                         "vs_sequential": ms / times["sequential"], "vs_jobs2": ms / times["jobs 2"]})
+    return rows
+
+
+def format_ensemble_table(rows: list[dict]) -> str:
+    lines = [f"{'E':>3}  {'layout':<18} {'ms per member-step':>18} {'x sequential':>13} {'x jobs 2':>9}"]
+    for r in rows:
+        lines.append(f"{r['members']:>3}  {r['layout']:<18} {r['ms_per_member_step']:>18.3f} "
+                     f"{r['vs_sequential']:>13.2f} {r['vs_jobs2']:>9.2f}")
+    return "\n".join(lines)
+
+
+def ensemble_report(repeats: int = 5, device: str | None = None, compile: bool = True) -> str:
+    """``bench --ensemble`` as printable text."""
+    rows = ensemble_times(repeats=repeats, compile=compile, device=device)
+    dev = get_device(device)
+    path = "compiled" if compile else "eager"
+    return "\n".join([
+        f"{datetime.date.today()}, pinn_tutorial commit {git_commit()}, {machine(dev)}, torch {torch.__version__}",
+        f"Helmholtz M4 (gated 3 x 50, Algorithm 1), 128 points per term, fast {path} path, 1 thread per process",
+        f"median of {repeats} rounds of 50 steps after warm-up; a round of 2 processes ends with the slower one",
+        *[f"  {name}: {what}" for name, what in LAYOUTS.items()], "", format_ensemble_table(rows)])

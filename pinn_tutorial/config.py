@@ -100,16 +100,25 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+def sampler_generator(seed: int) -> torch.Generator:
+    """The point samplers' own generator for a run of seed ``seed``, seeded ``seed + 1``.
+
+    One construction for single runs and ensemble members, so that a member draws exactly the
+    points of the single run with its seed.
+    """
+    generator = torch.Generator()
+    generator.manual_seed(seed + 1)
+    return generator
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and PyTorch, and return a generator for the point samplers.
 
-    The samplers get their own generator (seeded ``seed + 1``) so that a checkpoint can
-    save and restore its state: a resumed run then draws exactly the points an
-    uninterrupted run would have drawn.
+    The samplers get their own generator (``sampler_generator``) so that a checkpoint can save
+    and restore its state: a resumed run then draws exactly the points an uninterrupted run
+    would have drawn.
     """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    generator = torch.Generator()
-    generator.manual_seed(seed + 1)
-    return generator
+    return sampler_generator(seed)

@@ -10,24 +10,31 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import platform
 import subprocess
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from . import __version__
 from .config import ConfigError, get_budget
+from .ensembles import EnsembleTrainer
 from .methods import build, get_method
 from .paper import reported
-from .problems import PROBLEMS, get_problem
-from .training import Trainer
+from .problems import PROBLEMS, Problem, get_problem
+from .training import History, Trainer, TrainingLoop
+from .weighting import Weighting
 
 
 @dataclass
 class Experiment:
-    """What to run: ``form`` is Algorithm 1's (M2, M4), ``variant`` the gated net's (M3, M4)."""
+    """What to run: ``form`` is Algorithm 1's (M2, M4), ``variant`` the gated net's (M3, M4);
+    ``width`` and ``depth`` set the hidden layers (default: the problem's paper network)."""
 
     problem: str
     method: str
@@ -38,16 +45,50 @@ class Experiment:
     steps: int | None = None
     params: dict[str, float] = field(default_factory=dict)
     derivatives: str = "auto"
+    width: int | None = None
+    depth: int | None = None
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+        for name in ("width", "depth"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"steps must be at least 1, got {self.steps}")
+
+    def layers(self, problem: Problem) -> list[int]:
+        """The network's sizes: the problem's paper network with ``width`` and ``depth`` applied."""
+        default = problem.default_layers
+        width = self.width or default[1]
+        depth = self.depth or len(default) - 2
+        return [default[0], *[width] * depth, default[-1]]
 
     def stem(self) -> str:
-        """A file name that tells the runs apart, e.g. ``helmholtz_M2-code_paper_seed0``."""
+        """A file name that tells the runs apart, e.g. ``helmholtz_M2-code_paper_seed0``.
+
+        A network other than the paper's adds its hidden layers, e.g. ``_100x7net`` (width x depth).
+        """
         preset = get_method(self.method)
         method = self.method + (f"-{self.form}" if preset.annealing else "")
         method += f"-{self.variant}net" if preset.architecture == "modified_mlp" and self.variant != "code" else ""
         extras = "".join(f"_{k}{v:g}" for k, v in sorted(self.params.items()))
+        problem = make_problem(self.problem, self.params)
+        layers = self.layers(problem)
+        net = f"_{layers[1]}x{len(layers) - 2}net" if layers != problem.default_layers else ""
         steps = f"_{self.steps}steps" if self.steps is not None else ""
         path = "_autograd" if self.derivatives == "autograd" else ""
-        return f"{self.problem}{extras}_{method}_{self.budget}{steps}{path}_seed{self.seed}"
+        return f"{self.problem}{extras}_{method}{net}_{self.budget}{steps}{path}_seed{self.seed}"
+
+
+MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take seed + 1
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it is a whole number in [0, 2^32 - 2]; otherwise a ConfigError saying so."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    return seed
 
 
 def make_problem(name: str, params: dict[str, float]):
@@ -59,7 +100,15 @@ def make_problem(name: str, params: dict[str, float]):
         if unknown:
             raise ConfigError(f"problem {name!r} has no parameter {unknown[0]!r}; "
                               f"its parameters are: {', '.join(valid) or 'none'}")
-    return get_problem(name, **params)
+    bad = [k for k, v in params.items() if not math.isfinite(v)]
+    if bad:
+        raise ConfigError(f"problem {name!r}: parameter {bad[0]} must be a finite number, got {params[bad[0]]}")
+    try:
+        return get_problem(name, **params)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as error:  # a value the problem refuses, e.g. a negative Reynolds number
+        raise ConfigError(f"problem {name!r}: {error}") from None
 
 
 def machine(device: torch.device) -> str:
@@ -86,37 +135,28 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = True,
-                   progress: bool = True, device: str | None = None) -> dict:
-    """Train ``exp``, write ``out/<stem>.json`` and return its contents.
-
-    The checkpoint lives in ``out/checkpoints/<stem>.pt``; with ``resume`` an interrupted run
-    continues from it (a finished one returns at once).
-    """
-    budget = get_budget(exp.budget)
+def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weighting, history: History,
+            prediction: torch.Tensor, trainer: TrainingLoop, ensemble: dict | None) -> dict:
+    """Everything a table or a figure needs about one finished run, as it goes into its JSON file."""
     preset = get_method(exp.method)
-    problem = make_problem(exp.problem, exp.params)
-    net, weighting = build(exp.method, problem, seed=exp.seed, form=exp.form, variant=exp.variant)
-    out = Path(out)
-    trainer = Trainer(problem, net, weighting, budget=budget, seed=exp.seed, steps=exp.steps, device=device,
-                      checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress,
-                      derivatives=exp.derivatives)
-    history = trainer.run(resume=resume)
     paper = reported(exp.problem, exp.method)
-    result = {
+    return {
         **asdict(exp),
         "steps": trainer.steps,
+        "width": net.layers[1],
+        "depth": len(net.layers) - 2,
         "method_description": preset.description,
         "problem_repr": repr(problem),
         "layers": net.layers,
         "weighting": repr(weighting),
-        "batch_size": budget.batch_size,
+        "batch_size": trainer.budget.batch_size,
         "rel_l2": history.final_error,
-        **problem.metrics(trainer.predict(trainer.x_eval), trainer.u_eval, trainer.grid_shape),
+        **problem.metrics(prediction, trainer.u_eval, trainer.grid_shape),
         "paper_rel_l2": paper.rel_l2 if paper else None,
         "paper_source": paper.source if paper else None,
         "final_weights": dict(weighting.weights),
         "wall_s": history.wall_s,
+        "ensemble": ensemble,
         "device": str(trainer.device),
         "hardware": machine(trainer.device),
         "torch": torch.__version__,
@@ -124,14 +164,118 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
         "git_commit": git_commit(),
         "history": history.to_dict(),
     }
+
+
+def _write(out: Path, exp: Experiment, result: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{exp.stem()}.json").write_text(json.dumps(result, indent=1))
+    path = out / f"{exp.stem()}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    tmp.replace(path)  # a reader never sees half a file
+
+
+def _build(exp: Experiment, problem: Problem) -> tuple[nn.Module, Weighting]:
+    return build(exp.method, problem, seed=exp.seed, layers=exp.layers(problem), form=exp.form,
+                 variant=exp.variant)
+
+
+def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = True,
+                   progress: bool = True, device: str | None = None,
+                   callback: Callable[[Trainer, int], None] | None = None) -> dict:
+    """Train ``exp``, write ``out/<stem>.json`` and return its contents.
+
+    The checkpoint lives in ``out/checkpoints/<stem>.pt``; with ``resume`` an interrupted run
+    continues from it (a finished one returns at once). ``callback`` goes to the ``Trainer``.
+    """
+    budget = get_budget(exp.budget)
+    problem = make_problem(exp.problem, exp.params)
+    net, weighting = _build(exp, problem)
+    out = Path(out)
+    trainer = Trainer(problem, net, weighting, budget=budget, seed=exp.seed, steps=exp.steps, device=device,
+                      checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress,
+                      derivatives=exp.derivatives, callback=callback)
+    history = trainer.run(resume=resume)
+    result = _result(exp, problem, net, weighting, history, trainer.predict(trainer.x_eval), trainer, None)
+    _write(out, exp, result)
     return result
 
 
+def ensemble_key(exp: Experiment) -> tuple | None:
+    """Runs with one key can train as one ensemble: one problem, network, budget and path; they
+    differ in seed and weighting only (M1 with M2, M3 with M4). None: the run trains alone
+    (the reference path, or a problem with nested autograd in its loss)."""
+    problem = make_problem(exp.problem, exp.params)
+    if exp.derivatives != "auto" or not problem.compilable:
+        return None
+    preset = get_method(exp.method)
+    variant = exp.variant if preset.architecture == "modified_mlp" else None
+    return (exp.problem, tuple(sorted(exp.params.items())), preset.architecture, variant,
+            tuple(exp.layers(problem)), exp.budget, exp.steps)
+
+
+def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bool = True,
+                 progress: bool = True, device: str | None = None, name: str | None = None,
+                 callback: Callable[[EnsembleTrainer, int], None] | None = None) -> list[dict]:
+    """Train ``exps`` as one ensemble and write each run's result file, as ``run_experiment`` would.
+
+    All must share one ``ensemble_key``. The checkpoint is ``out/checkpoints/<name>.pt`` (by default
+    named after the first run and the size). A member whose loss goes non-finite writes no result
+    file; its failure is returned as ``{"failed": ...}`` in its place. ``callback`` goes to the
+    ``EnsembleTrainer``.
+    """
+    if not exps:
+        return []
+    keys = {ensemble_key(exp) for exp in exps}
+    if len(keys) != 1 or None in keys:
+        raise ValueError("these runs cannot share an ensemble: they differ in problem, network, budget or path")
+    if len({exp.stem() for exp in exps}) != len(exps):
+        raise ValueError("an ensemble cannot hold one run twice")
+    first = exps[0]
+    budget = get_budget(first.budget)
+    problem = make_problem(first.problem, first.params)
+    nets, weightings = zip(*[_build(exp, problem) for exp in exps])
+    out = Path(out)
+    name = name or f"{first.stem()}_ensemble{len(exps)}"
+    trainer = EnsembleTrainer(problem, nets, weightings, [exp.seed for exp in exps], budget=budget,
+                              steps=first.steps, device=device, checkpoint=out / "checkpoints" / f"{name}.pt",
+                              progress=progress, callback=callback)
+    histories = trainer.run(resume=resume)
+    ensemble = {"size": len(exps), "members": [exp.stem() for exp in exps]}
+    results = []
+    for e, (exp, history) in enumerate(zip(exps, histories)):
+        if e in trainer.failures:
+            results.append({"failed": {"run": exp.stem(), **trainer.failures[e]}})
+            continue
+        result = _result(exp, problem, trainer.member(e), weightings[e], history,
+                         trainer.predict(e, trainer.x_eval), trainer, ensemble)
+        _write(out, exp, result)
+        results.append(result)
+    return results
+
+
+REQUIRED_KEYS = ("problem", "method", "budget", "seed", "rel_l2", "wall_s")
+
+
 def load_results(folder: str | Path = "results") -> list[dict]:
-    """Every result file in ``folder``, sorted by name."""
+    """Every result file in ``folder``, sorted by name.
+
+    A file that is not valid JSON, or not a result file of this library, is skipped with a
+    warning that names it, so that one bad file does not hide the others.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no results folder {folder}; run `python -m pinn_tutorial train ...` first")
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    results = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            warnings.warn(f"skipped {path}: not a readable JSON file ({error})", stacklevel=2)
+            continue
+        if not isinstance(data, dict) or any(key not in data for key in REQUIRED_KEYS):
+            warnings.warn(f"skipped {path}: not a result file of pinn_tutorial (it lacks "
+                          f"{', '.join(k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data)})",
+                          stacklevel=2)
+            continue
+        results.append(data)
+    return results

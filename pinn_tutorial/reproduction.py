@@ -12,38 +12,50 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from .config import choose, get_budget
-from .experiments import Experiment, load_results, run_experiment
+from .config import ConfigError, choose, get_budget
+from .experiments import Experiment, load_results
 from .methods import METHODS, PAPER_METHODS
-from .paper import reported
+from .paper import HELMHOLTZ_TABLE2, Reported, reported
 from .problems import PROBLEMS
+from .sweeps import ENSEMBLE_SIZE, run_sweep
 
 # What `reproduce NAME` runs: one problem, or the cavity's two formulations.
 BENCHMARKS: dict[str, tuple[str, ...]] = {name: (name,) for name in PROBLEMS}
 BENCHMARKS["cavity"] = ("cavity_stream", "cavity_velocity")
 
 
-def reproduce(benchmark: str, budget: str | None = None, seeds: int = 1, out: str | Path = "results",
-              methods: tuple[str, ...] = PAPER_METHODS, progress: bool = True,
-              device: str | None = None) -> list[dict]:
-    """Train every method on the benchmark for seeds 0..seeds-1 (resuming finished or interrupted
-    runs from their checkpoints) and return the results."""
+def reproduce(benchmark: str, budget: str | None = None, seeds: int | list[int] = 1, out: str | Path = "results",
+              methods: tuple[str, ...] = PAPER_METHODS, progress: bool = True, device: str | None = None,
+              jobs: int | None = None, use_ray: bool = False, ray_address: str | None = None,
+              ensemble_size: int = ENSEMBLE_SIZE, steps: int | None = None) -> list[dict]:
+    """Train every method on the benchmark for ``seeds`` (N: seeds 0..N-1, or a list) and return the results.
+
+    The runs go to ``sweeps.run_sweep``: runs that can share an ensemble train as one (M1 with
+    M2, M3 with M4), ``jobs`` worker processes or Ray tasks at a time; finished runs are skipped
+    and interrupted ones resume from their checkpoints.
+    """
     problems = BENCHMARKS[choose("benchmark", benchmark, BENCHMARKS)]
     for method in methods:
         choose("method", method, METHODS)
-    if seeds < 1:
-        raise ValueError(f"seeds must be at least 1, got {seeds}")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ConfigError(f"--seeds needs at least 1 seed, got {seeds}")
+        seeds = list(range(seeds))
     budget_name = get_budget(budget).name
-    results = []
-    for seed in range(seeds):  # seed by seed, so that a complete table of seed 0 comes first
-        for problem in problems:
-            for method in methods:
-                exp = Experiment(problem, method, budget_name, seed)
-                result = run_experiment(exp, out, resume=True, progress=progress, device=device)
-                print(f"{problem} {method} seed {seed}: relative L2 error {result['rel_l2']:.2e} "
-                      f"in {result['wall_s']:.0f} s")
-                results.append(result)
-    return results
+    experiments = [Experiment(problem, method, budget_name, seed, steps=steps)
+                   for seed in seeds for problem in problems for method in methods]
+    return run_sweep(experiments, out, jobs, ray_address, use_ray, ensemble_size, progress, device)
+
+
+def paper_figure(result: dict) -> Reported | None:
+    """The paper's figure for a run's problem, method and network: Table 2's cell for Helmholtz
+    networks other than 3 x 50, otherwise ``paper.reported``."""
+    depth, width = result.get("depth"), result.get("width")
+    if result["problem"] == "helmholtz" and (depth, width) != (3, 50) and (depth, width) in HELMHOLTZ_TABLE2:
+        return Reported(HELMHOLTZ_TABLE2[depth, width][result["method"]],
+                        f"Table 2, {depth} hidden layers x {width}, mean of 10 trials") \
+            if result["method"] in HELMHOLTZ_TABLE2[depth, width] else None
+    return reported(result["problem"], result["method"])
 
 
 def _setting(result: dict) -> str:
@@ -57,6 +69,9 @@ def _setting(result: dict) -> str:
         parts.append(f"{result['derivatives']} derivatives")
     if result.get("params"):
         parts.append(", ".join(f"{k}={v:g}" for k, v in result["params"].items()))
+    layers, default = result.get("layers"), getattr(PROBLEMS.get(result["problem"]), "default_layers", None)
+    if layers and default and layers != default:
+        parts.append(f"{layers[1]}x{len(layers) - 2} net")
     return "; ".join(parts)
 
 
@@ -68,7 +83,7 @@ def summarise(results: list[dict]) -> list[dict]:
     rows = []
     for (problem, method, setting, budget, steps), runs in sorted(groups.items()):
         errors = [r["rel_l2"] for r in runs]
-        paper = reported(problem, method)
+        paper = paper_figure(runs[0])
         spectral = [r["rel_l2_spectral"] for r in runs if "rel_l2_spectral" in r]
         rows.append({
             "problem": problem, "method": method, "setting": setting, "budget": budget, "steps": steps,
@@ -103,9 +118,11 @@ def format_table(rows: list[dict]) -> str:
 
 def table(folder: str | Path = "results", budget: str | None = None) -> str:
     """The table of every result file in ``folder`` (optionally of one budget only)."""
+    if budget is not None:
+        choose("budget", budget, ("quick", "default", "paper"))
     results = load_results(folder)
     if budget is not None:
-        results = [r for r in results if r["budget"] == choose("budget", budget, ("quick", "default", "paper"))]
+        results = [r for r in results if r["budget"] == budget]
     if not results:
         raise FileNotFoundError(f"no result files in {folder}; run `python -m pinn_tutorial reproduce ...` first")
     return format_table(summarise(results))

@@ -12,11 +12,9 @@ resumed run then continues exactly as if it had not been interrupted.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,9 +22,10 @@ from typing import Literal
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad_and_value
 from tqdm.auto import tqdm
 
+from . import checkpoints
+from .compiled_step import CompiledStep, LossTerms, term_gradients
 from .config import Budget, choose, get_budget, get_device, seed_everything, set_threads
 from .metrics import relative_l2
 from .problems import Problem
@@ -68,18 +67,121 @@ class History:
         return cls(**data)
 
 
-class _LossTerms(nn.Module):
-    """``problem.losses(net, batch)`` as a module, so that ``torch.func`` can call it with given parameters."""
+class TrainingLoop:
+    """What every run shares: Adam with the paper's decay, the step loop, logging, evaluation,
+    checkpoints and Ctrl-C. ``Trainer`` trains one network, ``ensembles.EnsembleTrainer`` several.
 
-    def __init__(self, problem: Problem, net: nn.Module):
-        super().__init__()
-        self.problem, self.net = problem, net
+    A subclass sets up its parameters (``_setup_optimizer``) and implements ``train_step``,
+    ``_log``, ``_evaluate``, ``_set_wall``, ``_state``, ``_restore`` and ``_run_key``.
+    """
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return self.problem.losses(self.net, batch)
+    def __init__(self, problem: Problem, budget: str | Budget | None, steps: int | None,
+                 device: str | torch.device | None, checkpoint: str | Path | None, progress: bool,
+                 callback: Callable[[TrainingLoop, int], None] | None):
+        set_threads()
+        self.problem = problem
+        self.budget = get_budget(budget)
+        self.steps = steps if steps is not None else self.budget.steps
+        if self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        self.device = get_device(device)
+        self.checkpoint = Path(checkpoint) if checkpoint else None
+        self.progress, self.callback = progress, callback
+        x, u, self.grid_shape = problem.evaluation_grid(self.budget.grid_size)
+        self.x_eval, self.u_eval = x.float().to(self.device), u.float().to(self.device)
+        self.step = 0
+        self._interrupted = False
+
+    def _setup_optimizer(self, params: list[torch.Tensor]) -> None:
+        # The fused kernel updates all parameters in one call: 2-3x faster than foreach on a CPU.
+        self.optimizer = torch.optim.Adam(params, lr=self.budget.lr, fused=True)
+        self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
+            self.optimizer, gamma=self.budget.decay_rate ** (1 / self.budget.decay_steps))
+
+    def _use_compile(self, compile: str, derivatives: str) -> bool:
+        """Whether to compile: ``compile="on"``, or "auto" for runs of at least ``COMPILE_FROM_STEPS``.
+
+        torch.compile costs tens of seconds up front and then makes a step several times faster
+        on a CPU: worth it for long runs only. It takes the Taylor-mode path only; the reference
+        path (nested autograd) and problems with nested autograd inside run eagerly.
+        """
+        choose("compile setting", compile, ("auto", "on", "off"))
+        functional = derivatives == "auto" and self.problem.compilable
+        if compile == "on" and not functional:
+            raise ValueError("compile='on' compiles the Taylor-mode path; nested autograd (derivatives='autograd', "
+                             f"or {self.problem.name}'s own loss) runs eagerly: use compile='auto' or 'off'")
+        return functional and (compile == "on" or (compile == "auto" and self.steps >= COMPILE_FROM_STEPS))
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        """Write the complete state atomically (a crash mid-write leaves the old file intact)."""
+        checkpoints.save(self.checkpoint, {"run": self._run_key(), "step": self.step,
+                                           "optimizer": self.optimizer.state_dict(),
+                                           "scheduler": self.scheduler.state_dict(), **self._state()})
+
+    def load_checkpoint(self) -> None:
+        """Restore the state saved by ``save_checkpoint``; refuse a file of another run, or one that is not ours."""
+        state = checkpoints.load(self.checkpoint, self._run_key(), self.device)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self._restore(state)
+        self.step = state["step"]
+
+    def _last_good_checkpoint(self) -> str:
+        step = checkpoints.saved_step(self.checkpoint) if self.checkpoint and self.checkpoint.exists() else None
+        return "no checkpoint was written" if step is None else \
+            f"the last good checkpoint is {self.checkpoint} (step {step})"
+
+    # -- the loop --------------------------------------------------------------------------
+    def _on_interrupt(self, signum, frame) -> None:
+        self._interrupted = True
+
+    def _finished(self) -> bool:
+        """Whether to stop before ``self.steps`` (an ensemble whose members have all failed)."""
+        return False
+
+    def _loop(self, resume: bool, description: str) -> None:
+        if resume and self.checkpoint and self.checkpoint.exists():
+            self.load_checkpoint()
+        b = self.budget
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_interrupt) if in_main else None
+        start_wall = time.perf_counter() - self.wall_s
+        bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress, desc=description, unit="step")
+        try:
+            while self.step < self.steps and not self._finished():
+                step, lr = self.step, self.scheduler.get_last_lr()[0]
+                losses = self.train_step()
+                last = step == self.steps - 1
+                if step % b.log_every == 0 or last:
+                    self._log(step, losses, lr)
+                    bar.set_postfix(self._postfix(), refresh=False)
+                self.step = step + 1
+                if self.step % b.eval_every == 0 or last:
+                    self._evaluate()
+                if self.callback:  # before the checkpoint, so that it holds what the callback recorded
+                    self.callback(self, self.step)
+                self.wall_s = time.perf_counter() - start_wall
+                if self.checkpoint and (self.step % b.checkpoint_every == 0 or last):
+                    self.save_checkpoint()
+                bar.update(1)
+                if self._interrupted:
+                    self._stop_interrupted()
+        finally:
+            bar.close()
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+
+    def _stop_interrupted(self) -> None:
+        if self.checkpoint:
+            self.save_checkpoint()
+            where = f"the state at step {self.step} is saved in {self.checkpoint}; run again with resume to continue"
+        else:
+            where = "no checkpoint path was given, so the progress is lost"
+        raise KeyboardInterrupt(f"training interrupted: {where}")
 
 
-class Trainer:
+class Trainer(TrainingLoop):
     """Trains ``net`` on ``problem`` under ``weighting`` for one budget.
 
     ``seed`` seeds the point samplers (build the network after seeding too; see
@@ -87,8 +189,8 @@ class Trainer:
     step)`` runs after every step, e.g. to record diagnostics. ``derivatives="autograd"`` forces
     the reference path (nested autograd) for the input derivatives instead of the networks'
     forward propagation; both give the same numbers to rounding. ``compile`` compiles the loss
-    terms and their gradients into one graph with ``torch.compile`` ("on"), never ("off"), or
-    for runs of at least ``COMPILE_FROM_STEPS`` steps ("auto").
+    terms and their gradients into one graph (``compiled_step``) "on", "off", or for runs of at
+    least ``COMPILE_FROM_STEPS`` steps ("auto"); the reference path is never compiled.
     """
 
     def __init__(self, problem: Problem, net: nn.Module, weighting: Weighting,
@@ -98,41 +200,21 @@ class Trainer:
                  callback: Callable[[Trainer, int], None] | None = None,
                  derivatives: Literal["auto", "autograd"] = "auto",
                  compile: Literal["auto", "on", "off"] = "auto"):
-        set_threads()
-        self.problem, self.weighting = problem, weighting
-        self.budget = get_budget(budget)
-        self.steps = steps if steps is not None else self.budget.steps
-        if self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
-        self.seed = seed
-        self.device = get_device(device)
+        super().__init__(problem, budget, steps, device, checkpoint, progress, callback)
+        self.weighting, self.seed = weighting, seed
         self.net = net.to(self.device)
-        self.checkpoint = Path(checkpoint) if checkpoint else None
-        self.progress, self.callback = progress, callback
         # The loss sees the network itself (fast Taylor-mode derivatives) or, on the reference
         # path, a plain function of it, for which the derivatives come from nested autograd.
         self.derivatives = choose("derivative method", derivatives, ("auto", "autograd"))
         self.field = net if derivatives == "auto" else (lambda x: self.net(x))
-        # torch.compile costs tens of seconds up front and then makes a step several times
-        # faster on CPU: worth it for long runs only. The compiled graph returns each loss term
-        # with its own gradient (torch.func, no autograd graph kept), so Algorithm 1 never takes
-        # several backward passes through one compiled graph, which can go silently wrong.
-        choose("compile setting", compile, ("auto", "on", "off"))
-        long_run = self.steps >= COMPILE_FROM_STEPS and derivatives == "auto" and problem.compilable
-        self.compiled = compile == "on" or (compile == "auto" and long_run)
-        self._compiled_step = None
+        self.compiled = self._use_compile(compile, derivatives)
+        self._compiled_step: CompiledStep | None = None
         self.generator = seed_everything(seed)
         self.params = [p for p in self.net.parameters() if p.requires_grad]
-        # The fused kernel updates all parameters in one call: 2-3x faster than foreach on a CPU.
-        self.optimizer = torch.optim.Adam(self.params, lr=self.budget.lr, fused=True)
-        self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
-            self.optimizer, gamma=self.budget.decay_rate ** (1 / self.budget.decay_steps))
-        x, u, self.grid_shape = problem.evaluation_grid(self.budget.grid_size)
-        self.x_eval, self.u_eval = x.float().to(self.device), u.float().to(self.device)
+        self._setup_optimizer(self.params)
         self.history = History(losses={t: [] for t in problem.terms},
                                weights={t: [] for t in weighting.terms})
-        self.step = 0
-        self._interrupted = False
+        self.wall_s = 0.0
 
     # -- evaluation ------------------------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -144,6 +226,10 @@ class Trainer:
         """Relative L2 error of the prediction on the evaluation grid."""
         return relative_l2(self.predict(self.x_eval), self.u_eval)
 
+    def _evaluate(self) -> None:
+        self.history.eval_steps.append(self.step)
+        self.history.rel_l2.append(self.evaluate())
+
     # -- one step --------------------------------------------------------------------------
     def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
         values = torch.stack([v.detach() for v in losses.values()])
@@ -153,12 +239,8 @@ class Trainer:
         self._raise_non_finite(f"loss term {bad!r} is {losses[bad].item()}")
 
     def _raise_non_finite(self, what: str) -> None:
-        if self.checkpoint and self.checkpoint.exists():
-            last = f"the last good checkpoint is {self.checkpoint} (step {self._checkpoint_step()})"
-        else:
-            last = "no checkpoint was written"
         raise NonFiniteLossError(
-            f"{what} at step {self.step}; {last}. Try a smaller learning rate, a smaller "
+            f"{what} at step {self.step}; {self._last_good_checkpoint()}. Try a smaller learning rate, a smaller "
             "weight, or check the problem's data for NaN.")
 
     def _eager_term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, list[torch.Tensor]]:
@@ -171,39 +253,18 @@ class Trainer:
             grads[name] = [torch.zeros_like(p) if gi is None else gi for gi, p in zip(g, self.params)]
         return grads
 
-    def _term_gradients(self, params: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> dict:
-        """L_t and dL_t/dtheta for every term t, as pure functions of the parameters: one graph to compile.
-
-        The terms see disjoint points, so their gradients together cost what the gradient of the
-        weighted sum costs: Algorithm 1 gets its per-term gradients for free.
-        """
-        result = {}
-        for term in self.problem.terms:
-            def term_loss(p: dict[str, torch.Tensor], term: str = term) -> torch.Tensor:
-                return functional_call(self._loss_terms, (p, self._buffers), (batch,))[term]
-            result[term] = grad_and_value(term_loss)(params)
-        return result
-
-    def _prepare_functional_step(self) -> None:
-        self._loss_terms = _LossTerms(self.problem, self.net)
-        self._buffers = dict(self._loss_terms.named_buffers())
-        # Views that share the parameters' memory, so that they see every optimiser step.
-        self._param_views = {k: v.detach() for k, v in self._loss_terms.named_parameters() if v.requires_grad}
-
     def _compiled_term_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict] | None:
         """The losses and per-term gradients from the compiled graph, or None once compiling has failed."""
         if self._compiled_step is None:
-            self._prepare_functional_step()
-            self._compiled_step = torch.compile(self._term_gradients, fullgraph=True, dynamic=False)
-            try:  # the first call compiles; without a working compiler, train eagerly instead
-                result = self._compiled_step(self._param_views, batch)
-            except Exception as error:  # noqa: BLE001 - any compiler failure means "use eager"
-                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); training eagerly",
-                              RuntimeWarning, stacklevel=3)
-                self.compiled = False
-                return None
-        else:
-            result = self._compiled_step(self._param_views, batch)
+            loss_terms = LossTerms(self.problem, self.net)
+            self._buffers = dict(loss_terms.named_buffers())
+            # Views that share the parameters' memory, so that they see every optimiser step.
+            self._param_views = {k: v.detach() for k, v in loss_terms.named_parameters() if v.requires_grad}
+            self._compiled_step = CompiledStep(term_gradients(loss_terms), self.device)
+        result = self._compiled_step(self._param_views, self._buffers, batch)
+        if result is None:
+            self.compiled = False
+            return None
         losses = {t: value for t, (_, value) in result.items()}
         grads = {t: list(g.values()) for t, (g, _) in result.items()}
         return losses, grads
@@ -257,86 +318,32 @@ class Trainer:
             h.weights[name].append(value)
         h.lr.append(lr)
 
+    def _postfix(self) -> dict[str, str]:
+        return {t: f"{v[-1]:.2e}" for t, v in self.history.losses.items()}
+
     # -- checkpoints -----------------------------------------------------------------------
     def _run_key(self) -> dict:
         return {"problem": repr(self.problem), "net": type(self.net).__name__, "weighting": repr(self.weighting),
                 "budget": self.budget.name, "steps": self.steps, "seed": self.seed}
 
-    def save_checkpoint(self) -> None:
-        """Write the complete state atomically (a crash mid-write leaves the old file intact)."""
-        state = {"run": self._run_key(), "step": self.step, "net": self.net.state_dict(),
-                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                 "weighting": self.weighting.state_dict(), "generator": self.generator.get_state(),
-                 "history": self.history.to_dict()}
-        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.checkpoint.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.checkpoint)
+    def _state(self) -> dict:
+        self.history.wall_s = self.wall_s
+        return {"net": self.net.state_dict(), "weighting": self.weighting.state_dict(),
+                "generator": self.generator.get_state(), "history": self.history.to_dict()}
 
-    def _checkpoint_step(self) -> int:
-        return torch.load(self.checkpoint, map_location="cpu", weights_only=False)["step"]
-
-    def load_checkpoint(self) -> None:
-        """Restore the state saved by ``save_checkpoint``; refuse one written for another run."""
-        state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
-        if state["run"] != self._run_key():
-            raise ValueError(f"checkpoint {self.checkpoint} belongs to another run ({state['run']}), "
-                             f"not this one ({self._run_key()}); delete it or choose another path")
+    def _restore(self, state: dict) -> None:
         self.net.load_state_dict(state["net"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
         self.weighting.load_state_dict(state["weighting"])
         self.generator.set_state(state["generator"].cpu())
         self.history = History.from_dict(state["history"])
-        self.step = state["step"]
+        self.wall_s = self.history.wall_s
 
     # -- the loop --------------------------------------------------------------------------
-    def _on_interrupt(self, signum, frame) -> None:
-        self._interrupted = True
-
     def run(self, resume: bool = False) -> History:
         """Train to ``self.steps`` steps (continuing from the checkpoint if ``resume``) and return the history."""
-        if resume and self.checkpoint and self.checkpoint.exists():
-            self.load_checkpoint()
-        b = self.budget
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, self._on_interrupt) if in_main else None
-        start_wall = time.perf_counter() - self.history.wall_s
-        bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress,
-                   desc=f"{self.problem.name} ({type(self.net).__name__})", unit="step")
-        try:
-            while self.step < self.steps:
-                step, lr = self.step, self.scheduler.get_last_lr()[0]
-                losses = self.train_step()
-                last = step == self.steps - 1
-                if step % b.log_every == 0 or last:
-                    self._log(step, losses, lr)
-                    bar.set_postfix({t: f"{v[-1]:.2e}" for t, v in self.history.losses.items()}, refresh=False)
-                self.step = step + 1
-                if self.step % b.eval_every == 0 or last:
-                    self.history.eval_steps.append(self.step)
-                    self.history.rel_l2.append(self.evaluate())
-                if self.callback:  # before the checkpoint, so that it holds what the callback recorded
-                    self.callback(self, self.step)
-                self.history.wall_s = time.perf_counter() - start_wall
-                if self.checkpoint and (self.step % b.checkpoint_every == 0 or last):
-                    self.save_checkpoint()
-                bar.update(1)
-                if self._interrupted:
-                    self._stop_interrupted()
-        finally:
-            bar.close()
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
+        self._loop(resume, f"{self.problem.name} ({type(self.net).__name__})")
+        self.history.wall_s = self.wall_s
         return self.history
-
-    def _stop_interrupted(self) -> None:
-        if self.checkpoint:
-            self.save_checkpoint()
-            where = f"the state at step {self.step} is saved in {self.checkpoint}; run again with resume to continue"
-        else:
-            where = "no checkpoint path was given, so the progress is lost"
-        raise KeyboardInterrupt(f"training interrupted: {where}")
 
 
 def train(problem: Problem, net: nn.Module, weighting: Weighting, budget: str | Budget | None = None,

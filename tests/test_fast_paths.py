@@ -5,6 +5,7 @@ import torch
 
 from pinn_tutorial import Helmholtz, KleinGordon, Poisson1D, Trainer, build
 from pinn_tutorial.autodiff import jet
+from pinn_tutorial.compiled_step import LossTerms, term_gradients
 from pinn_tutorial.config import Budget
 from pinn_tutorial.networks import MLP, ModifiedMLP
 
@@ -72,11 +73,10 @@ def test_functional_term_gradients_equal_autograd():
     """The graph that the trainer compiles: each term's loss and gradient, as functions of the parameters."""
     problem = KleinGordon()
     net = ModifiedMLP([2, 12, 12, 12, 1], [0.5, 0.0], [0.3, 0.6]).double()
-    trainer = Trainer(problem, net, build("M4", problem, seed=0)[1], budget="quick", device="cpu", progress=False)
     batch = {k: v.double() for k, v in problem.sample(24, torch.Generator().manual_seed(4)).items()}
-    params = {f"net.{k}": v.detach() for k, v in net.named_parameters()}
-    trainer._prepare_functional_step()
-    functional = trainer._term_gradients(params, batch)
+    loss_terms = LossTerms(problem, net)
+    params = {k: v.detach() for k, v in loss_terms.named_parameters()}
+    functional = term_gradients(loss_terms)(params, dict(loss_terms.named_buffers()), batch)
     losses = problem.losses(net, batch)
     for term in problem.terms:
         reference = torch.autograd.grad(losses[term], list(net.parameters()), retain_graph=True)
@@ -116,3 +116,14 @@ def test_compiled_step_is_not_reused_for_another_problem():
         eager = problem.losses(net, batch)
         for term in problem.terms:
             torch.testing.assert_close(losses[term], eager[term], rtol=1e-5, atol=1e-7)
+
+
+def test_the_reference_path_is_never_compiled():
+    """compile="on" compiles the Taylor-mode path only: asking for it with nested autograd is refused,
+    and compile="auto" leaves the reference path eager even for a long run."""
+    problem = Poisson1D(C=4.0)
+    net, weighting = build("M1", problem, seed=0, layers=[1, 8, 8, 1])
+    with pytest.raises(ValueError, match="nested autograd"):
+        Trainer(problem, net, weighting, budget="quick", progress=False, derivatives="autograd", compile="on")
+    assert not Trainer(problem, net, weighting, budget="paper", progress=False, derivatives="autograd").compiled
+    assert Trainer(problem, net, weighting, budget="paper", progress=False).compiled

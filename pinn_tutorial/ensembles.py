@@ -1,0 +1,291 @@
+"""Seed ensembles: E independent runs of one architecture trained as one batched model.
+
+The paper's figures are means over 10 trials. Trained one at a time, each run's small matrix
+products leave a CPU core underused and a GPU idle; trained together, member e's parameters
+become slice e of stacked tensors and ``torch.func.vmap`` maps the one-network loss over them,
+so every layer is one E-batched product.
+
+Nothing is shared between members but the arithmetic. Member e keeps
+
+- its own initialisation (``methods.build`` with its seed) and point stream (``sampler_generator``),
+  so it draws exactly the points of the single run with that seed;
+- its own weighting and lambda_i (members may differ in weighting: M1 beside M2, M3 beside M4);
+- its own Adam state: Adam acts entry by entry, so one Adam over the stacked tensors *is* E
+  separate Adams with one shared learning-rate schedule;
+- its own history, and a result file in exactly the format of a single run.
+
+Member e's gradient is dL^(e)/dtheta^(e) = d(sum_m L^(m))/dtheta^(e), because L^(m) does not
+depend on theta^(e) for m != e: one backward pass of the summed loss gives every member's own
+gradient. A member whose loss or weight goes non-finite is stopped (its gradient is zero from
+then on, its history ends) and reported with its step; the others go on.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from .compiled_step import CompiledStep, LossTerms, ensemble_term_gradients
+from .config import Budget, sampler_generator
+from .metrics import relative_l2
+from .problems import Problem
+from .training import History, NonFiniteLossError, TrainingLoop
+from .weighting import Weighting
+
+
+def architecture(net: nn.Module) -> tuple:
+    """What members of one ensemble must share: the network's class, sizes, variant and parameter shapes."""
+    shapes = tuple((name, tuple(p.shape), p.dtype) for name, p in net.named_parameters())
+    return type(net).__name__, tuple(getattr(net, "layers", ())), getattr(net, "variant", None), shapes
+
+
+class EnsembleTrainer(TrainingLoop):
+    """Trains member e = (``nets[e]``, ``weightings[e]``, ``seeds[e]``) for every e, all at once.
+
+    The networks must share one architecture, and the problem's loss must be a function that
+    ``torch.func`` can map (``problem.compilable``: no nested autograd inside). ``compile``
+    works as for ``Trainer``: the mapped loss terms and their gradients become one graph.
+    Checkpoints, Ctrl-C and resuming work as for one run. ``run`` returns one ``History`` per
+    member; ``failures`` names the members stopped by a non-finite loss or weight, with the step.
+    """
+
+    def __init__(self, problem: Problem, nets: Sequence[nn.Module], weightings: Sequence[Weighting],
+                 seeds: Sequence[int], budget: str | Budget | None = None,
+                 device: str | torch.device | None = None, steps: int | None = None,
+                 checkpoint: str | Path | None = None, progress: bool = True,
+                 callback: Callable[[EnsembleTrainer, int], None] | None = None,
+                 compile: Literal["auto", "on", "off"] = "auto"):
+        super().__init__(problem, budget, steps, device, checkpoint, progress, callback)
+        if not nets or not len(nets) == len(weightings) == len(seeds):
+            raise ValueError(f"need one network, weighting and seed per member, got {len(nets)}, "
+                             f"{len(weightings)} and {len(seeds)}")
+        if len(set(seeds)) != len(seeds) and len({repr(w) for w in weightings}) == 1:
+            raise ValueError(f"two members with one weighting have the same seed: {list(seeds)}")
+        kinds = {architecture(net) for net in nets}
+        if len(kinds) != 1:
+            raise ValueError(f"the members of an ensemble share one architecture, got {len(kinds)} different ones")
+        if not problem.compilable:
+            raise ValueError(f"{problem.name}'s loss takes nested autograd, which torch.func cannot map over "
+                             "members: train its runs one by one")
+        self.nets = [net.to(self.device) for net in nets]  # each member's own module: evaluation and results
+        self.weightings, self.seeds = list(weightings), list(seeds)
+        self.size = len(nets)
+        self.compiled = self._use_compile(compile, "auto")
+        template = copy.deepcopy(self.nets[0]).to("meta")  # holds the structure; functional_call gives the values
+        self._loss_terms = LossTerms(problem, template)
+        params, buffers = stack_module_state(self.nets)
+        self.params = {f"net.{k}": v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        self.buffers = {f"net.{k}": v.detach().clone() for k, v in buffers.items()}
+        names = {id(p): f"net.{k}" for k, p in template.named_parameters()}
+        self._statistic_names = [[names[id(p)] for p in w.statistic_parameters(template)] for w in self.weightings]
+        self.generators = [sampler_generator(seed) for seed in self.seeds]
+        self._setup_optimizer(list(self.params.values()))
+        self.histories = [History(losses={t: [] for t in problem.terms}, weights={t: [] for t in w.terms})
+                          for w in self.weightings]
+        self.active = [True] * self.size
+        self.failures: dict[int, dict] = {}  # member -> {"seed", "step", "what"}
+        self._compiled_step = CompiledStep(ensemble_term_gradients(self._loss_terms), self.device) \
+            if self.compiled else None
+        self._weights = self._weight_tensors()
+        self.wall_s = 0.0
+
+    # -- one step --------------------------------------------------------------------------
+    def _member_losses(self, params: dict, buffers: dict, batch: dict) -> dict[str, torch.Tensor]:
+        return functional_call(self._loss_terms, (params, buffers), (batch,))
+
+    def _sample(self) -> dict[str, torch.Tensor]:
+        """Each member's batch from its own generator, stacked along a leading member axis."""
+        batches = [self.problem.sample(self.budget.batch_size, g) for g in self.generators]
+        return {k: torch.stack([b[k] for b in batches]).to(self.device, non_blocking=True) for k in batches[0]}
+
+    def _weight_tensors(self) -> dict[str, torch.Tensor]:
+        """lambda_i of every member as a tensor of shape (E,) per weighted term."""
+        return {t: torch.tensor([w.weights[t] for w in self.weightings], dtype=torch.float64, device=self.device)
+                for t in self.problem.weighted_terms}
+
+    def _fail(self, member: int, what: str) -> None:
+        self.active[member] = False
+        self.failures[member] = {"seed": self.seeds[member], "weighting": repr(self.weightings[member]),
+                                 "step": self.step, "what": what}
+        warnings.warn(f"ensemble member {member} (seed {self.seeds[member]}): {what} at step {self.step}; "
+                      "stopped, the other members go on", RuntimeWarning, stacklevel=2)
+
+    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
+        values = torch.stack([losses[t].detach() for t in self.problem.terms])  # (terms, E)
+        finite = torch.isfinite(values)
+        if bool(finite.all()):
+            return
+        for e in range(self.size):
+            if self.active[e] and not bool(finite[:, e].all()):
+                k = int((~finite[:, e]).nonzero()[0])
+                self._fail(e, f"loss term {self.problem.terms[k]!r} is {values[k, e].item()}")
+
+    def _update_weights(self, grads: dict[str, dict[str, torch.Tensor]]) -> None:
+        """Each member whose weighting asks reads its own slice of the per-term gradients."""
+        for e, weighting in enumerate(self.weightings):
+            if not (self.active[e] and weighting.needs_gradients(self.step)):
+                continue
+            names = self._statistic_names[e]
+            weighting.update([grads["residual"][n][e] for n in names],
+                             {t: [grads[t][n][e] for n in names] for t in weighting.terms})
+            bad = [t for t, w in weighting.weights.items() if not math.isfinite(w)]
+            if bad:
+                self._fail(e, f"the weight of term {bad[0]!r} is {weighting.weights[bad[0]]}")
+        self._weights = self._weight_tensors()
+
+    def _set_gradients(self, combined: dict[str, torch.Tensor]) -> None:
+        """p.grad = each member's combined gradient, zero for stopped members."""
+        active = torch.tensor(self.active, device=self.device)
+        for name, p in self.params.items():
+            g = combined[name]
+            mask = active.view((self.size,) + (1,) * (g.dim() - 1))
+            # contiguous like p: the fused Adam kernel reads a gradient with p's memory layout
+            p.grad = torch.where(mask, g, torch.zeros((), dtype=g.dtype, device=g.device)).contiguous()
+
+    def _combine(self, grads: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """g^(e) = g_r^(e) + sum_i lambda_i^(e) g_i^(e) for every member, from the per-term gradients."""
+        combined = {}
+        for name, g in grads["residual"].items():
+            shape = (self.size,) + (1,) * (g.dim() - 1)
+            for t, weights in self._weights.items():
+                g = g + weights.to(g.dtype).view(shape) * grads[t][name]
+            combined[name] = g
+        return combined
+
+    def _needs_gradients(self) -> bool:
+        return any(a and w.needs_gradients(self.step) for a, w in zip(self.active, self.weightings))
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One Adam step of every member on its own fresh batch; returns the loss terms (E,) before it."""
+        batch = self._sample()
+        result = self._compiled_step(self.params_views(), self.buffers, batch) if self.compiled else None
+        if result is not None:
+            losses = {t: value for t, (_, value) in result.items()}
+            self._check_finite(losses)
+            grads = {t: g for t, (g, _) in result.items()}
+            if self._needs_gradients():
+                self._update_weights(grads)
+            combined = self._combine(grads)
+        else:
+            self.compiled = False
+            losses = vmap(self._member_losses)(self.params, self.buffers, batch)
+            self._check_finite(losses)
+            names, tensors = list(self.params), list(self.params.values())
+            if self._needs_gradients():  # one backward pass per term, each giving every member's gradient
+                grads = {}
+                for k, t in enumerate(self.problem.terms):
+                    g = torch.autograd.grad(losses[t].sum(), tensors, retain_graph=k < len(losses) - 1,
+                                            allow_unused=True)  # e.g. u_xx does not see the output bias
+                    grads[t] = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
+                self._update_weights(grads)
+                combined = self._combine(grads)
+            else:  # one backward pass of sum_e (L_r^(e) + sum_i lambda_i^(e) L_i^(e))
+                total = losses["residual"] + sum(self._weights[t].to(losses[t].dtype) * losses[t]
+                                                 for t in self.problem.weighted_terms)
+                g = torch.autograd.grad(total.sum(), tensors, allow_unused=True)
+                combined = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
+        self._set_gradients(combined)
+        self.optimizer.step()
+        self.scheduler.step()
+        return {t: v.detach() for t, v in losses.items()}
+
+    def params_views(self) -> dict[str, torch.Tensor]:
+        """The stacked parameters without autograd history, sharing their memory (the compiled graph's input)."""
+        return {k: v.detach() for k, v in self.params.items()}
+
+    # -- evaluation ------------------------------------------------------------------------
+    def member(self, e: int) -> nn.Module:
+        """Member e's network, holding its current parameters."""
+        net = self.nets[e]
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                p.copy_(self.params[f"net.{name}"][e])
+        return net
+
+    def predict(self, e: int, x: torch.Tensor) -> torch.Tensor:
+        """Member e's prediction of the solution at points x (no gradients)."""
+        with torch.no_grad():
+            return self.problem.predict(self.member(e), x.float().to(self.device))
+
+    def _evaluate(self) -> None:
+        for e, history in enumerate(self.histories):
+            if self.active[e]:
+                history.eval_steps.append(self.step)
+                history.rel_l2.append(relative_l2(self.predict(e, self.x_eval), self.u_eval))
+
+    def _log(self, step: int, losses: dict[str, torch.Tensor], lr: float) -> None:
+        values = {t: v.tolist() for t, v in losses.items()}
+        for e, (history, weighting) in enumerate(zip(self.histories, self.weightings)):
+            if not self.active[e]:
+                continue
+            history.steps.append(step)
+            for name in losses:
+                history.losses[name].append(values[name][e])
+            for name, value in weighting.weights.items():
+                history.weights[name].append(value)
+            history.lr.append(lr)
+
+    def _postfix(self) -> dict[str, str]:
+        running = [h.losses["residual"][-1] for h, a in zip(self.histories, self.active) if a and h.steps]
+        postfix = {"members": f"{sum(self.active)}/{self.size}"}
+        if running:
+            postfix["residual"] = f"{min(running):.1e}..{max(running):.1e}"
+        return postfix
+
+    def _finished(self) -> bool:
+        return not any(self.active)
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def _run_key(self) -> dict:
+        return {"problem": repr(self.problem), "net": type(self.nets[0]).__name__,
+                "layers": list(getattr(self.nets[0], "layers", [])),
+                "weightings": [repr(w) for w in self.weightings], "budget": self.budget.name, "steps": self.steps,
+                "seeds": list(self.seeds)}
+
+    def _state(self) -> dict:
+        for history in self.histories:
+            history.wall_s = self.wall_s
+        return {"params": {k: v.detach() for k, v in self.params.items()}, "buffers": self.buffers,
+                "weightings": [w.state_dict() for w in self.weightings],
+                "generators": [g.get_state() for g in self.generators],
+                "histories": [h.to_dict() for h in self.histories], "active": list(self.active),
+                "failures": {str(e): f for e, f in self.failures.items()}, "wall_s": self.wall_s}
+
+    def _restore(self, state: dict) -> None:
+        with torch.no_grad():
+            for k, v in state["params"].items():
+                self.params[k].copy_(v)
+        for w, s in zip(self.weightings, state["weightings"]):
+            w.load_state_dict(s)
+        for g, s in zip(self.generators, state["generators"]):
+            g.set_state(s.cpu())
+        self.histories = [History.from_dict(h) for h in state["histories"]]
+        self.active = list(state["active"])
+        self.failures = {int(e): f for e, f in state["failures"].items()}
+        self.wall_s = state["wall_s"]
+        self._weights = self._weight_tensors()
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> list[History]:
+        """Train every member to ``self.steps`` steps (continuing from the checkpoint if ``resume``).
+
+        Returns one history per member; those of failed members end at their last good log.
+        Raises ``NonFiniteLossError`` only if every member has failed.
+        """
+        self._loop(resume, f"{self.problem.name} ({type(self.nets[0]).__name__} x {self.size})")
+        for e, history in enumerate(self.histories):
+            history.wall_s = self.wall_s
+            if self.active[e]:
+                self.member(e)  # leave each member's module holding its trained parameters
+        if not any(self.active):
+            raise NonFiniteLossError("every member of the ensemble failed: " + "; ".join(
+                f"seed {f['seed']}: {f['what']} at step {f['step']}" for f in self.failures.values()))
+        return self.histories

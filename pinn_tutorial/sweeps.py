@@ -1,0 +1,299 @@
+"""Many runs at once: runs grouped into ensembles, the groups trained concurrently.
+
+A sweep is a list of ``Experiment``s. ``plan`` groups the runs that can share an ensemble
+(``experiments.ensemble_key``: one problem, network and budget; seeds and weightings differ) into
+jobs of at most ``ensemble_size`` members, split evenly, and leaves out runs whose result file
+exists. ``run_sweep`` trains the jobs
+
+- in local worker processes, ``jobs`` at a time (one per core by default), or
+- as tasks on a Ray cluster (``ray_address``; with an empty address, a local Ray started for the
+  sweep and stopped after it), Ray being the optional extra ``pinn_tutorial[cluster]``.
+
+Each job writes its result files as soon as it finishes, and a checkpoint while it trains, so a
+re-run skips finished runs and resumes checkpointed ones: a killed worker loses only its progress
+since its last checkpoint. A run whose loss went non-finite leaves a record in ``out/failed/``,
+and a re-run skips it (delete the record to try again).
+
+The named sweeps (``SWEEPS``) are the paper's studies, e.g. Table 2's architecture grid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .config import ConfigError, choose, get_budget, set_threads
+from .experiments import Experiment, ensemble_key, run_ensemble, run_experiment
+from .methods import METHODS, PAPER_METHODS
+from .paper import HELMHOLTZ_TABLE2
+
+# Members per ensemble at most: enough to amortise the per-operation cost on a CPU.
+ENSEMBLE_SIZE = 16
+
+
+@dataclass
+class Job:
+    """Runs trained together in one worker: one run, or an ensemble of runs sharing a network."""
+
+    experiments: list[Experiment]
+
+    def __len__(self) -> int:
+        return len(self.experiments)
+
+    @property
+    def name(self) -> str:
+        """A name that depends on the members only, so that a re-run finds the job's checkpoint."""
+        first = self.experiments[0].stem()
+        if len(self) == 1:
+            return first
+        digest = hashlib.sha1(" ".join(e.stem() for e in self.experiments).encode()).hexdigest()[:8]
+        return f"{first}_ensemble{len(self)}-{digest}"
+
+    def run(self, out: str | Path, device: str | None = None,
+            callback: Callable[[object, int], None] | None = None) -> list[dict]:
+        """Train the job (resuming from its checkpoint) and write its result files."""
+        if len(self) == 1:
+            return [run_experiment(self.experiments[0], out, resume=True, progress=False, device=device,
+                                   callback=callback)]
+        return run_ensemble(self.experiments, out, resume=True, progress=False, device=device, name=self.name,
+                            callback=callback)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from ``"0-9"`` (a range, both ends included), ``"0,3,5"`` (a list), or a mix (``"0-2,7"``)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last) if dash else int(first)
+        except ValueError:
+            raise ConfigError(f"seeds are whole numbers, as a range 0-9 or a list 0,3,5; got {text!r}") from None
+        if high < low:
+            raise ConfigError(f"a seed range runs upwards, e.g. 0-9; got {part.strip()!r}")
+        seeds.extend(range(low, high + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"a seed is listed twice in {text!r}")
+    return seeds
+
+
+def is_finished(exp: Experiment, out: Path) -> bool:
+    """Whether the run's result file, or its failure record, exists."""
+    return (out / f"{exp.stem()}.json").exists() or (out / "failed" / f"{exp.stem()}.json").exists()
+
+
+def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_size: int = ENSEMBLE_SIZE) -> list[Job]:
+    """The jobs that train the unfinished ``experiments``: ensembles where runs can share one.
+
+    A group of n runs is split into ceil(n / ensemble_size) jobs whose sizes differ by one at most. The split depends
+    on the whole list, finished runs included, so that a re-run makes the same jobs and finds
+    their checkpoints.
+    """
+    if ensemble_size < 1:
+        raise ConfigError(f"the ensemble size must be at least 1, got {ensemble_size}")
+    out = Path(out)
+    groups: dict[tuple, list[Experiment]] = defaultdict(list)
+    alone = []
+    for exp in experiments:
+        key = ensemble_key(exp)
+        if key is None:
+            alone.append(Job([exp]))
+        else:
+            groups[key].append(exp)
+    jobs = []
+    for members in groups.values():
+        base, extra = divmod(len(members), math.ceil(len(members) / ensemble_size))
+        start = 0
+        for k in range(math.ceil(len(members) / ensemble_size)):
+            size = base + (k < extra)
+            jobs.append(Job(members[start:start + size]))
+            start += size
+    jobs += alone
+    todo = []
+    for job in jobs:
+        left = [exp for exp in job.experiments if not is_finished(exp, out)]
+        if len(left) == len(job):
+            todo.append(job)
+        elif left:  # some members failed earlier: the rest train on their own
+            todo += [Job([exp]) for exp in left]
+    return todo
+
+
+# -- local worker processes ------------------------------------------------------------------
+
+def _work(job: Job, out: str, device: str | None, progress) -> None:
+    """The body of one worker process: one thread, one job, and its step count shared with the parent."""
+    set_threads(1)
+
+    def report(trainer, step: int) -> None:
+        if step % 50 == 0:
+            progress.value = step / trainer.steps
+
+    results = job.run(out, device, report)
+    _record_failures(job, results, Path(out))
+
+
+def _record_failures(job: Job, results: list[dict], out: Path) -> None:
+    for exp, result in zip(job.experiments, results):
+        if "failed" in result:
+            (out / "failed").mkdir(parents=True, exist_ok=True)
+            (out / "failed" / f"{exp.stem()}.json").write_text(json.dumps(result["failed"], indent=1))
+
+
+def _run_local(jobs: list[Job], out: Path, workers: int, bar: tqdm, device: str | None,
+               finished: Callable[[Job], None]) -> list[str]:
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch state inherited
+    pending, running, failures = list(jobs), {}, []
+    done = 0.0
+    while pending or running:
+        while pending and len(running) < workers:
+            job = pending.pop(0)
+            progress = context.Value("d", 0.0)
+            process = context.Process(target=_work, args=(job, str(out), device, progress), name=job.name)
+            process.start()
+            running[process.sentinel] = (process, job, progress)
+        ready = multiprocessing.connection.wait(list(running), timeout=1.0)
+        for sentinel in ready:
+            process, job, _ = running.pop(sentinel)
+            process.join()
+            if process.exitcode == 0:
+                done += len(job)
+                finished(job)
+            else:
+                failures.append(f"the worker for {job.name} stopped with exit code {process.exitcode}; "
+                                "its checkpoint keeps its progress: run the same command again to resume")
+        bar.n = round(done + sum(len(job) * p.value for _, job, p in running.values()), 2)
+        bar.refresh()
+    return failures
+
+
+# -- Ray ---------------------------------------------------------------------------------------
+
+def _ray_work(job: Job, out: str, device: str | None) -> list[dict]:
+    set_threads(1)
+    return job.run(out, device)
+
+
+def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device: str | None,
+             finished: Callable[[Job], None]) -> list[str]:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("Ray is not installed: pip install 'pinn_tutorial[cluster]'") from None
+    started = not ray.is_initialized()
+    if started:
+        # No address: a local Ray for this sweep. The workers import pinn_tutorial from this folder.
+        ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PINN_TUTORIAL_THREADS": "1"}})
+    # No automatic retry: a failed job is reported, and a re-run resumes it from its checkpoint.
+    task = ray.remote(num_cpus=1, max_retries=0)(_ray_work)
+    refs = {task.remote(job, str(out.resolve()), device): job for job in jobs}
+    failures = []
+    try:
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            job = refs.pop(ready[0])
+            try:
+                results = ray.get(ready[0])
+            except ray.exceptions.RayError as error:
+                failures.append(f"the Ray task for {job.name} failed ({type(error).__name__}); its checkpoint "
+                                "keeps its progress: run the same command again to resume")
+                continue
+            # On a cluster the worker wrote to its own disk: write the result files here too.
+            for exp, result in zip(job.experiments, results):
+                if "failed" not in result:
+                    (out / f"{exp.stem()}.json").write_text(json.dumps(result, indent=1))
+            _record_failures(job, results, out)
+            bar.update(len(job))
+            finished(job)
+    finally:
+        if started:
+            ray.shutdown()
+    return failures
+
+
+class SweepError(RuntimeError):
+    """Some jobs of a sweep did not finish; the message says which and how to resume."""
+
+
+def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: int | None = None,
+              ray_address: str | None = None, use_ray: bool = False, ensemble_size: int = ENSEMBLE_SIZE,
+              progress: bool = True, device: str | None = None) -> list[dict]:
+    """Train every unfinished run of ``experiments`` and return the results of all of them.
+
+    ``jobs`` local worker processes (default: one per core), or Ray tasks when ``use_ray``
+    (``ray_address`` None: a local Ray for the sweep). Prints one line per finished run; raises
+    ``SweepError`` naming what did not finish. Runs stopped by a non-finite loss are listed
+    after the sweep, and have no result.
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot write result files to {out}: {error.strerror or error}") from None
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {workers}")
+    todo = plan(experiments, out, ensemble_size)
+    total = sum(len(job) for job in todo)
+    where = ("Ray" if use_ray else f"{min(workers, max(len(todo), 1))} worker processes")
+    print(f"{len(experiments)} runs: {len(experiments) - total} done before, {total} to train as {len(todo)} jobs "
+          f"({', '.join(str(len(j)) for j in todo) or 'none'} runs each) on {where}")
+    start = time.perf_counter()
+
+    def finished(job: Job) -> None:
+        for exp in job.experiments:
+            path = out / f"{exp.stem()}.json"
+            if path.exists():
+                result = json.loads(path.read_text())
+                tqdm.write(f"{exp.stem()}: relative L2 error {result['rel_l2']:.2e} "
+                           f"({time.perf_counter() - start:.0f} s into the sweep)")
+
+    with tqdm(total=total, disable=not progress or not todo, unit="run", desc="sweep",
+              bar_format="{l_bar}{bar}| {n:.1f}/{total} runs [{elapsed}<{remaining}]") as bar:
+        if use_ray:
+            failures = _run_ray(todo, out, ray_address, bar, device, finished)
+        else:
+            failures = _run_local(todo, out, workers, bar, device, finished)
+    if failures:
+        raise SweepError("; ".join(failures))
+    results, stopped = [], []
+    for exp in experiments:
+        path = out / f"{exp.stem()}.json"
+        if path.exists():
+            results.append(json.loads(path.read_text()))
+        else:
+            stopped.append(exp.stem())
+    if stopped:
+        print(f"{len(stopped)} runs stopped on a non-finite loss (records in {out / 'failed'}): {', '.join(stopped)}")
+    return results
+
+
+# -- the paper's sweeps ------------------------------------------------------------------------
+
+def helmholtz_architectures(budget: str, seeds: list[int], methods: tuple[str, ...] = PAPER_METHODS,
+                            ) -> list[Experiment]:
+    """Table 2: Helmholtz for every width (30, 50, 100) and depth (3, 5, 7 hidden layers), M1-M4."""
+    return [Experiment("helmholtz", method, budget, seed, width=width, depth=depth)
+            for (depth, width) in HELMHOLTZ_TABLE2 for method in methods for seed in seeds]
+
+
+SWEEPS: dict[str, Callable[..., list[Experiment]]] = {"helmholtz-architectures": helmholtz_architectures}
+
+
+def named_sweep(name: str, budget: str | None, seeds: list[int], methods: tuple[str, ...] = PAPER_METHODS,
+                ) -> list[Experiment]:
+    """The runs of the sweep called ``name`` (see ``SWEEPS``)."""
+    for method in methods:
+        choose("method", method, METHODS)
+    return SWEEPS[choose("sweep", name, SWEEPS)](get_budget(budget).name, seeds, methods)

@@ -1,0 +1,129 @@
+"""Sweeps: jobs grouped into ensembles, trained by local worker processes or Ray, resumable."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pinn_tutorial.config import ConfigError
+from pinn_tutorial.experiments import Experiment
+from pinn_tutorial.sweeps import helmholtz_architectures, parse_seeds, plan
+
+RUNS = [f"helmholtz_{m}_quick_seed{s}.json" for m in ("M1", "M2-code", "M3", "M4-code") for s in (0, 1)]
+
+
+def cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "pinn_tutorial", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_seeds_as_range_list_or_both():
+    assert parse_seeds("0-9") == list(range(10))
+    assert parse_seeds("0,3,5") == [0, 3, 5]
+    assert parse_seeds("0-2, 7") == [0, 1, 2, 7]
+    for bad in ("3-1", "a", "1,1", "0-"):
+        with pytest.raises(ConfigError):
+            parse_seeds(bad)
+
+
+def test_plan_groups_runs_that_share_a_network(tmp_path):
+    exps = [Experiment("helmholtz", m, "quick", s) for m in ("M1", "M2", "M3", "M4") for s in range(10)]
+    jobs = plan(exps, tmp_path, ensemble_size=16)
+    assert sorted(len(j) for j in jobs) == [10, 10, 10, 10]  # M1+M2 and M3+M4, 20 runs each, split evenly
+    for job in jobs:
+        assert len({e.method in ("M1", "M2") for e in job.experiments}) == 1  # one network per job
+    assert len({j.name for j in jobs}) == 4
+    # the reference path and the cavity's stream function (nested autograd) train alone
+    alone = plan([Experiment("helmholtz", "M1", "quick", 0, derivatives="autograd"),
+                  Experiment("cavity_stream", "M1", "quick", 0), Experiment("cavity_stream", "M2", "quick", 0)],
+                 tmp_path)
+    assert [len(j) for j in alone] == [1, 1, 1]
+
+
+def test_plan_skips_finished_runs_and_keeps_the_jobs_of_the_others(tmp_path):
+    exps = [Experiment("helmholtz", "M4", "quick", s, width=30, depth=5) for s in range(6)]
+    before = plan(exps, tmp_path, ensemble_size=3)
+    assert [len(j) for j in before] == [3, 3]
+    for exp in before[0].experiments:
+        (tmp_path / f"{exp.stem()}.json").write_text("{}")
+    after = plan(exps, tmp_path, ensemble_size=3)
+    assert [j.name for j in after] == [before[1].name]  # the same job, so the same checkpoint
+
+
+def test_table_2_grid_has_every_architecture():
+    exps = helmholtz_architectures("paper", [0, 1])
+    assert len(exps) == 9 * 4 * 2
+    assert {(e.width, e.depth) for e in exps} == {(w, d) for w in (30, 50, 100) for d in (3, 5, 7)}
+    assert Experiment("helmholtz", "M4", "paper", 0, width=50, depth=3).stem() == "helmholtz_M4-code_paper_seed0"
+    assert Experiment("helmholtz", "M4", "paper", 0, width=100, depth=7).stem() == \
+        "helmholtz_M4-code_100x7net_paper_seed0"
+
+
+def check_result_files(folder: Path) -> dict:
+    assert sorted(p.name for p in folder.glob("*.json")) == sorted(RUNS)
+    errors = {}
+    for name in RUNS:
+        result = json.loads((folder / name).read_text())
+        assert result["steps"] == 300 and result["budget"] == "quick"
+        assert (result["width"], result["depth"]) == (50, 3)
+        assert result["ensemble"]["size"] == 4  # M1 with M2, M3 with M4, seeds 0 and 1
+        assert len(result["history"]["rel_l2"]) == 3 and result["rel_l2"] == result["history"]["rel_l2"][-1]
+        errors[name] = result["rel_l2"]
+    return errors
+
+
+def test_reproduce_with_local_processes_and_with_ray_write_the_same_runs(tmp_path):
+    """The acceptance check of the issue: 8 result files each way, and the same numbers both ways."""
+    local = cli("reproduce", "helmholtz", "--budget", "quick", "--seeds", "2", "--jobs", "2", "--out", "local",
+                "--no-progress", cwd=tmp_path)
+    assert local.returncode == 0, local.stderr
+    assert "8 to train as 2 jobs" in local.stdout
+    pytest.importorskip("ray")
+    ray = cli("reproduce", "helmholtz", "--budget", "quick", "--seeds", "2", "--ray", "--out", "ray",
+              "--no-progress", cwd=tmp_path)
+    assert ray.returncode == 0, ray.stderr
+    assert check_result_files(tmp_path / "local") == check_result_files(tmp_path / "ray")
+    again = cli("reproduce", "helmholtz", "--budget", "quick", "--seeds", "2", "--out", "local", "--no-progress",
+                cwd=tmp_path)
+    assert again.returncode == 0 and "8 runs: 8 done before, 0 to train" in again.stdout
+
+
+def workers(pid: int) -> list[int]:
+    """The worker processes a sweep started (not multiprocessing's resource tracker)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the worker process through /proc")
+def test_a_killed_worker_loses_only_its_progress_since_the_last_checkpoint(tmp_path):
+    args = ["reproduce", "poisson1d", "--budget", "quick", "--steps", "4000", "--methods", "M1", "--jobs", "1",
+            "--out", "res", "--no-progress"]
+    sweep = subprocess.Popen([sys.executable, "-m", "pinn_tutorial", *args], cwd=tmp_path, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    checkpoint = tmp_path / "res" / "checkpoints" / "poisson1d_M1_quick_4000steps_seed0.pt"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and time.time() < deadline and sweep.poll() is None:
+        time.sleep(0.05)
+    assert checkpoint.exists(), "the worker wrote no checkpoint"
+    (worker,) = workers(sweep.pid)
+    os.kill(worker, signal.SIGKILL)
+    _, stderr = sweep.communicate(timeout=120)
+    assert sweep.returncode == 1
+    assert "exit code -9" in stderr and "run the same command again to resume" in stderr
+    assert not (tmp_path / "res" / "poisson1d_M1_quick_4000steps_seed0.json").exists()
+
+    import torch
+    killed_at = torch.load(checkpoint, weights_only=True)["step"]
+    assert 0 < killed_at < 4000
+    again = cli(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    result = json.loads((tmp_path / "res" / "poisson1d_M1_quick_4000steps_seed0.json").read_text())
+    history = result["history"]
+    assert history["steps"] == list(range(0, 4000, 10)) + [3999]  # resumed where it stopped: no gap, no repeat
+    assert history["eval_steps"] == list(range(100, 4001, 100))
