@@ -453,3 +453,50 @@ def plot_method_maps(problem: Problem, runs: dict[str, dict], axes: np.ndarray |
                 ax.set_xlabel(labels[0])
                 ax.set_ylabel(labels[1])
     return axes
+
+
+class SliderFigure:
+    """A figure with a JavaScript slider over precomputed frames: ``html`` is self-contained (the frames are
+    embedded PNGs, the player is inline JavaScript), so the slider works on a static page, offline, with no
+    kernel. A notebook shows it as HTML (``_repr_html_``); ``frames`` is the number of frames."""
+
+    def __init__(self, html: str, frames: int):
+        self.html, self.frames = html, frames
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def slider_figure(draw, frames: Sequence, figsize: tuple[float, float] = (8.0, 3.5),
+                  interval_ms: int = 500) -> SliderFigure:
+    """Draw one figure per frame and join them under a slider that works without Python.
+
+    ``draw(fig, frame)`` draws one frame on an empty figure (give it a title that names the frame). Every
+    frame is rendered here, once, and embedded with matplotlib's JavaScript player
+    (``FuncAnimation.to_jshtml``): in the browser the slider and the step buttons only switch images. This is
+    the static-page twin of an ipywidgets exploration, whose rendered page shows only its initial state.
+    """
+    import re
+
+    from matplotlib.animation import FuncAnimation
+
+    frames = list(frames)
+    if not frames:
+        raise ValueError("slider_figure needs at least one frame")
+    use_style()
+    fig = plt.figure(figsize=figsize, layout="constrained")
+
+    def update(k: int) -> list:
+        fig.clear()
+        draw(fig, frames[k])
+        return []
+
+    animation = FuncAnimation(fig, update, frames=len(frames), interval=interval_ms, blit=False, repeat=False)
+    try:
+        html = animation.to_jshtml(default_mode="once")
+    finally:
+        plt.close(fig)
+    # The player links Font Awesome 4 from a CDN for its button icons; a page must not need the network (the
+    # book's theme brings its own Font Awesome, and the slider works without icons).
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    return SliderFigure(html, len(frames))

@@ -102,3 +102,29 @@ def test_method_maps_draw_one_row_per_method():
     assert axes[1, 2].get_title() == "M3: absolute error" and axes[0, 0].get_xlabel() == "$t$"
     assert len(axes[0, 1].get_images()) == 1
     plt.close("all")
+
+
+def test_slider_figure_embeds_one_image_per_frame_and_needs_no_network():
+    import base64
+    import re
+
+    from pinn_tutorial.plotting import slider_figure
+
+    drawn = []
+
+    def draw(fig, frame):
+        drawn.append(frame)
+        fig.add_subplot().plot([0, 1], [0, frame])
+        fig.suptitle(f"frame {frame}")
+
+    figure = slider_figure(draw, [1.0, 2.0, 3.0], figsize=(3, 2))
+    html = figure._repr_html_()
+    assert figure.frames == 3 and set(drawn) == {1.0, 2.0, 3.0}
+    images = re.findall(r'frames\[(\d+)\] = "data:image/png;base64,([^"]+)"', html.replace("\\\n", ""))
+    assert [int(k) for k, _ in images] == [0, 1, 2]
+    decoded = [base64.b64decode(data) for _, data in images]
+    assert all(png.startswith(b"\x89PNG") for png in decoded) and len(set(decoded)) == 3  # three different images
+    assert 'type="range"' in html and "set_frame" in html  # the slider and the player that moves it
+    assert "://" not in html  # no CDN: the page works offline
+    with pytest.raises(ValueError, match="at least one frame"):
+        slider_figure(draw, [])

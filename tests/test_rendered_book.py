@@ -131,6 +131,26 @@ CHECK_JS = r"""
       .map(function (e) { return e.src || e.href; });
     var loads = performance.getEntriesByType('resource').map(function (e) { return e.name; });
     v.external = Array.from(new Set(refs.concat(loads).filter(external))).slice(0, 10);
+    // Slider figures (plotting.slider_figure, matplotlib's JavaScript player): move each slider to its last
+    // position as a reader would, and see whether the picture changes.
+    var players = Array.from(document.querySelectorAll('div.animation'));
+    v.sliders = players.length;
+    v.sliders_moved = 0;
+    v.sliders_stuck = [];
+    for (var p = 0; p < players.length; p++) {
+      var img = players[p].querySelector('img[id^="_anim_img"]');
+      var slider = players[p].querySelector('input.anim-slider');
+      for (var w = 0; w < 50 && !(img && img.getAttribute('src')); w++) await wait(100);
+      var before = img ? img.getAttribute('src') : null;
+      if (slider && Number(slider.max) > 0) {
+        slider.value = slider.max;
+        slider.dispatchEvent(new Event('input', {bubbles: true}));
+        await wait(100);
+      }
+      var after = img ? img.getAttribute('src') : null;
+      if (before && after && before !== after) v.sliders_moved++;
+      else v.sliders_stuck.push((slider ? slider.id : 'no slider') + ' (max ' + (slider ? slider.max : '?') + ')');
+    }
     v.js_errors = jsErrors.slice(0, 5);
     return v;
   }
@@ -252,6 +272,8 @@ def problems(v: dict) -> list[str]:
         out.append(f"fonts failed to load: {sorted(set(v['fonts_failed']))}")
     if v["external"]:
         out.append(f"needs the network (CDN): {v['external']}")
+    if v.get("sliders_stuck"):
+        out.append(f"slider figures whose picture does not change when the slider moves: {v['sliders_stuck']}")
     return out
 
 
@@ -293,14 +315,22 @@ def toc_pages() -> tuple[list[str], list[str]]:
     return [f"{f}.html" for f in present], [f for f in files if f not in present]
 
 
-def check_book(html_dir: Path, chrome: str, log=print) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Check every page of a built book; returns {page: problems} (all pages) and the skipped pages."""
+def check_book(html_dir: Path, chrome: str, log=print,
+               verdicts: dict[str, dict] | None = None) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Check every page of a built book; returns {page: problems} (all pages) and the skipped pages.
+
+    ``verdicts``, if given, receives each page's verdict (what the check script measured)."""
     pages, skipped = book_pages(html_dir)
     results = {}
     with serve(html_dir) as base:
         for page in pages:
-            results[page] = problems(run_page(chrome, base + page))
-            log(f"{'FAIL' if results[page] else 'ok  '} {page}" + "".join(f"\n       {p}" for p in results[page]))
+            verdict = run_page(chrome, base + page)
+            if verdicts is not None:
+                verdicts[page] = verdict
+            results[page] = problems(verdict)
+            moved = f" ({verdict['sliders_moved']} slider(s) moved)" if verdict.get("sliders_moved") else ""
+            details = "".join(f"\n       {p}" for p in results[page])
+            log(f"{'FAIL' if results[page] else 'ok  '} {page}{moved}{details}")
     return results, skipped
 
 
@@ -433,12 +463,43 @@ def test_every_page_of_the_book_renders_offline(chrome, built_book):
         import warnings
 
         warnings.warn(f"_toc.yml lists chapters with no source yet (not checked): {not_written}", stacklevel=1)
-    results, skipped = check_book(built_book, chrome)
+    verdicts = {}
+    results, skipped = check_book(built_book, chrome, verdicts=verdicts)
     missing = [p for p in promised if p not in results]
     assert not missing, f"pages of _toc.yml not built: {missing}"
     failed = {page: found for page, found in results.items() if found}
     assert not failed, "pages that do not render offline:\n" + "\n".join(f"{k}: {v}" for k, v in failed.items())
     assert set(skipped) <= {*SKIP, "index.html"}
+    # The explorations of chapters 2, 3 and 7 ship as slider figures that work on the page itself.
+    moved = sorted(page for page, v in verdicts.items() if v.get("sliders_moved"))
+    assert len(moved) >= 3, f"pages where a slider was moved and its figure changed: {moved}"
+    assert {"book/02_when_training_fails.html", "book/03_gradient_bounds.html"} <= set(moved), moved
+
+
+def _slider_page(folder: Path, frames: list[float]) -> None:
+    from pinn_tutorial.plotting import slider_figure
+
+    figure = slider_figure(lambda fig, c: fig.add_subplot().plot([0, 1], [0, c]) and None, frames, figsize=(3, 2))
+    _vendored(folder)  # MathJax only: the page has no widgets (and the widget manager's fonts need its path script)
+    _page(folder, '<script defer src="_static/mathjax/tex-chtml-full.js"></script>', figure._repr_html_())
+
+
+@pytest.mark.browser
+def test_checker_moves_a_slider_figure_and_sees_it_change(chrome, tmp_path):
+    _slider_page(tmp_path, [1.0, 2.0, 3.0])
+    with serve(tmp_path) as base:
+        verdict = run_page(chrome, base + "page.html")
+    assert problems(verdict) == [], verdict
+    assert verdict["sliders"] == 1 and verdict["sliders_moved"] == 1
+
+
+@pytest.mark.browser
+def test_checker_catches_a_slider_figure_that_does_not_change(chrome, tmp_path):
+    _slider_page(tmp_path, [1.0, 1.0])  # two identical frames: moving the slider shows the same picture
+    with serve(tmp_path) as base:
+        verdict = run_page(chrome, base + "page.html")
+    assert verdict["sliders"] == 1 and verdict["sliders_moved"] == 0
+    assert any("does not change" in p for p in problems(verdict)), problems(verdict)
 
 
 # ------------------------------------------------------------------------------------------- by hand
