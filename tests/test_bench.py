@@ -1,10 +1,19 @@
-"""The benchmark command runs and reports what it measured (the timings themselves are not asserted)."""
+"""The benchmark commands run and report what they measured (the timings themselves are not asserted)."""
 
 import os
 
 import pytest
 
-from pinn_tutorial.bench import deepxde_helmholtz, format_step_table, full_run, step_times
+from pinn_tutorial.bench import (
+    LAYOUTS,
+    deepxde_helmholtz,
+    ensemble_times,
+    format_ensemble_table,
+    format_step_table,
+    full_run,
+    step_times,
+)
+from pinn_tutorial.experiments import Experiment, run_experiment
 
 
 def test_step_table_has_every_network_path_and_weighting():
@@ -12,18 +21,35 @@ def test_step_table_has_every_network_path_and_weighting():
     assert {(r["network"], r["path"], r["weighting"]) for r in rows} == {("MLP", "plain PyTorch", "fixed")} | {
         (n, p, w) for n in ("MLP", "ModifiedMLP") for p in ("nested autograd", "fast eager")
         for w in ("fixed", "Algorithm 1")}
-    for r in rows:
-        assert r["ms_per_step"] > 0
-        if r["path"] == "nested autograd":
-            assert r["vs_nested"] == 1.0
+    by_key = {(r["network"], r["path"], r["weighting"]): r for r in rows}
+    for (network, path, weighting), r in by_key.items():  # each ratio is against the right row of the same run
+        nested = by_key[network, "nested autograd", weighting]["ms_per_step"]
+        fixed = by_key[network, path, "fixed"]["ms_per_step"]
+        assert r["vs_nested"] == pytest.approx(r["ms_per_step"] / nested)
+        assert r["vs_fixed"] == pytest.approx(r["ms_per_step"] / fixed)
     table = format_step_table(rows)
     assert len(table.splitlines()) == 1 + len(rows) and "x nested" in table
 
 
-def test_full_run_times_a_fresh_training_process():
+def test_full_run_is_the_run_a_user_starts(tmp_path):
+    """The timed fresh process trains exactly the run `train` makes (same seed, same error)."""
     run = full_run("poisson1d", "M1", budget="quick")
-    assert run["steps"] == 300 and 0 < run["rel_l2"] < 10
-    assert run["wall_s"] > run["train_s"] > 0  # the process also starts Python and imports torch
+    same = run_experiment(Experiment("poisson1d", "M1", "quick"), tmp_path, progress=False, device="cpu")
+    assert run["steps"] == 300 and run["rel_l2"] == same["rel_l2"]
+    assert run["wall_s"] > run["train_s"]  # the process also starts Python and imports torch
+
+
+def test_ensemble_table_has_every_layout_for_every_size():
+    rows = ensemble_times(sizes=(1, 2), steps=3, repeats=1, compile=False)
+    assert [(r["members"], r["layout"]) for r in rows] == [(1, layout) for layout in list(LAYOUTS)[:3]] + [
+        (2, layout) for layout in LAYOUTS]  # two ensembles of one member would be the jobs-2 row again
+    for size in (1, 2):
+        rows_e = {r["layout"]: r for r in rows if r["members"] == size}
+        sequential, jobs2 = (rows_e[k]["ms_per_member_step"] for k in ("sequential", "jobs 2"))
+        for r in rows_e.values():
+            assert r["vs_sequential"] == pytest.approx(r["ms_per_member_step"] / sequential)
+            assert r["vs_jobs2"] == pytest.approx(r["ms_per_member_step"] / jobs2)
+    assert len(format_ensemble_table(rows).splitlines()) == 1 + len(rows)
 
 
 def test_deepxde_script_trains_when_deepxde_is_installed():
