@@ -66,14 +66,22 @@ def ensemble_term_gradients(loss_terms: LossTerms) -> Callable[[Params, Params, 
 class CompiledStep:
     """``function`` compiled on its first call; if compiling fails, a warning and ``None`` from then on.
 
+    ``static`` names the inputs whose memory stays put between calls (the parameters).
+
     The caller then takes its eager path. Only the first (compiling) call may fall back: a later
     error is a real one and propagates.
     """
 
-    def __init__(self, function: Callable[..., TermGradients], device: torch.device):
+    def __init__(self, function: Callable[..., TermGradients], device: torch.device,
+                 static: Params | None = None):
         # On a GPU a step of these small networks is bound by kernel launches: capture it as a CUDA graph.
         mode = "reduce-overhead" if device.type == "cuda" else None
         self.cuda = device.type == "cuda"
+        if self.cuda:
+            # ``static``: inputs that keep their memory from step to step (the parameters, updated in
+            # place), so that the CUDA graph reads them where they are instead of copying them in.
+            for tensor in (static or {}).values():
+                torch._dynamo.mark_static_address(tensor)
         self.compiled = torch.compile(function, fullgraph=True, dynamic=False, mode=mode)
         self.failed = False
         self._called = False

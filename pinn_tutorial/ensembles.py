@@ -92,8 +92,10 @@ class EnsembleTrainer(TrainingLoop):
                           for w in self.weightings]
         self.active = [True] * self.size
         self.failures: dict[int, dict] = {}  # member -> {"seed", "step", "what"}
-        self._compiled_step = CompiledStep(ensemble_term_gradients(self._loss_terms), self.device) \
-            if self.compiled else None
+        # The compiled graph's input: the stacked parameters without autograd history, sharing their memory.
+        self._param_views = {k: v.detach() for k, v in self.params.items()}
+        self._compiled_step = CompiledStep(ensemble_term_gradients(self._loss_terms), self.device,
+                                           static=self._param_views) if self.compiled else None
         self._weights = self._weight_tensors()
         self.wall_s = 0.0
 
@@ -166,7 +168,7 @@ class EnsembleTrainer(TrainingLoop):
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step of every member on its own fresh batch; returns the loss terms (E,) before it."""
         batch = self._sample()
-        result = self._compiled_step(self.params_views(), self.buffers, batch) if self.compiled else None
+        result = self._compiled_step(self._param_views, self.buffers, batch) if self.compiled else None
         if result is not None:
             losses = {t: value for t, (_, value) in result.items()}
             self._check_finite(losses)
@@ -196,10 +198,6 @@ class EnsembleTrainer(TrainingLoop):
         self.optimizer.step()
         self.scheduler.step()
         return {t: v.detach() for t, v in losses.items()}
-
-    def params_views(self) -> dict[str, torch.Tensor]:
-        """The stacked parameters without autograd history, sharing their memory (the compiled graph's input)."""
-        return {k: v.detach() for k, v in self.params.items()}
 
     # -- evaluation ------------------------------------------------------------------------
     def member(self, e: int) -> nn.Module:

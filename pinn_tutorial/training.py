@@ -260,7 +260,7 @@ class Trainer(TrainingLoop):
             self._buffers = dict(loss_terms.named_buffers())
             # Views that share the parameters' memory, so that they see every optimiser step.
             self._param_views = {k: v.detach() for k, v in loss_terms.named_parameters() if v.requires_grad}
-            self._compiled_step = CompiledStep(term_gradients(loss_terms), self.device)
+            self._compiled_step = CompiledStep(term_gradients(loss_terms), self.device, static=self._param_views)
         result = self._compiled_step(self._param_views, self._buffers, batch)
         if result is None:
             self.compiled = False

@@ -1,11 +1,12 @@
 """reproduce writes one valid result file per run; table reads them beside the paper's numbers."""
 
 import json
-import math
+import statistics
 
 import pytest
 
 from pinn_tutorial.config import ConfigError
+from pinn_tutorial.experiments import Experiment
 from pinn_tutorial.reproduction import reproduce, summarise, table
 
 
@@ -16,7 +17,8 @@ def test_reproduce_writes_result_files_and_table_reads_them(tmp_path):
                      "helmholtz_M2-code_quick_seed0.json", "helmholtz_M2-code_quick_seed1.json"]
     for path in tmp_path.glob("*.json"):
         result = json.loads(path.read_text())
-        assert result["steps"] == 300 and math.isfinite(result["rel_l2"]) and result["paper_rel_l2"] > 0
+        assert result["steps"] == 300 and result["rel_l2"] == result["history"]["rel_l2"][-1]
+        assert result["paper_rel_l2"] == {"M1": 1.81e-1, "M2": 1.27e-2}[result["method"]]
     rows = summarise(results)
     assert [(r["method"], r["seeds"]) for r in rows] == [("M1", [0, 1]), ("M2", [0, 1])]
     m1 = rows[0]
@@ -30,3 +32,41 @@ def test_unknown_benchmark_and_empty_folder_are_explained(tmp_path):
         reproduce("burgers", budget="quick")
     with pytest.raises(FileNotFoundError, match="reproduce"):
         table(tmp_path)
+
+
+def fake_result(method="M4", seed=0, budget="paper", rel_l2=1e-2, **setting):
+    """A result file's content with only what summarise reads."""
+    return {"problem": "helmholtz", "method": method, "seed": seed, "budget": budget, "steps": 40000,
+            "rel_l2": rel_l2, "wall_s": 100.0, "hardware": "cpu", **setting}
+
+
+def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):
+    runs = [fake_result(seed=0, rel_l2=1e-2), fake_result(seed=1, rel_l2=3e-2),
+            fake_result(seed=0, rel_l2=5e-1, form="paper"),
+            fake_result(seed=0, rel_l2=2e-3, layers=[2, 100, 100, 100, 100, 100, 100, 100, 1], width=100, depth=7),
+            fake_result(seed=0, rel_l2=9e-1, budget="default")]
+    rows = summarise(runs)
+    assert [(r["budget"], r["setting"], r["seeds"]) for r in rows] == [
+        ("default", "", [0]), ("paper", "", [0, 1]), ("paper", "100x7 net", [0]),
+        ("paper", "Algorithm 1 as paper", [0])]
+    assert rows[1]["mean"] == pytest.approx(2e-2) and rows[1]["std"] == pytest.approx(statistics.stdev([1e-2, 3e-2]))
+    assert rows[2]["paper"] == 1.49e-3 and "Table 2, 7 hidden layers x 100" in rows[2]["paper_source"]
+    for i, run in enumerate(runs):
+        (tmp_path / f"run{i}.json").write_text(json.dumps(run))
+    paper_only = table(tmp_path, budget="paper")
+    assert "9.00e-01" not in paper_only and "2.00e-02" in paper_only
+    assert "9.00e-01" in table(tmp_path, budget="default")
+
+
+def test_file_names_tell_every_setting_apart():
+    cases = [
+        (Experiment("helmholtz", "M4", "paper"), "helmholtz_M4-code_paper_seed0"),
+        (Experiment("helmholtz", "M4", "paper", 3, form="paper"), "helmholtz_M4-paper_paper_seed3"),
+        (Experiment("helmholtz", "M3", "paper", variant="paper"), "helmholtz_M3-papernet_paper_seed0"),
+        (Experiment("helmholtz", "M1", "paper", variant="paper"), "helmholtz_M1_paper_seed0"),  # no gated net
+        (Experiment("helmholtz", "M2", "quick", derivatives="autograd"), "helmholtz_M2-code_quick_autograd_seed0"),
+        (Experiment("poisson1d", "M1", "quick", steps=20, params={"C": 4.0}), "poisson1d_C4_M1_quick_20steps_seed0"),
+        (Experiment("helmholtz", "GN4", "paper", width=30, depth=5), "helmholtz_GN4_30x5net_paper_seed0"),
+    ]
+    stems = [exp.stem() for exp, _ in cases]
+    assert stems == [expected for _, expected in cases]
