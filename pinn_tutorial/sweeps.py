@@ -97,7 +97,7 @@ def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_si
 
     A group of n runs is split into ceil(n / ensemble_size) jobs whose sizes differ by one at most. The split depends
     on the whole list, finished runs included, so that a re-run makes the same jobs and finds
-    their checkpoints.
+    their checkpoints; a job keeps only its unfinished runs.
     """
     if ensemble_size < 1:
         raise ConfigError(f"the ensemble size must be at least 1, got {ensemble_size}")
@@ -119,13 +119,9 @@ def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_si
             jobs.append(Job(members[start:start + size]))
             start += size
     jobs += alone
-    todo = []
-    for job in jobs:
-        left = [exp for exp in job.experiments if not is_finished(exp, out)]
-        if len(left) == len(job):
-            todo.append(job)
-        elif left:  # some members failed earlier: the rest train on their own
-            todo += [Job([exp]) for exp in left]
+    # A job some of whose runs have finished (earlier results, or members stopped by a non-finite
+    # loss) trains the rest as one smaller job: named after its members, so still found on a re-run.
+    todo = [Job(left) for job in jobs if (left := [exp for exp in job.experiments if not is_finished(exp, out)])]
     return todo
 
 

@@ -52,6 +52,9 @@ def test_plan_skips_finished_runs_and_keeps_the_jobs_of_the_others(tmp_path):
         (tmp_path / f"{exp.stem()}.json").write_text("{}")
     after = plan(exps, tmp_path, ensemble_size=3)
     assert [j.name for j in after] == [before[1].name]  # the same job, so the same checkpoint
+    (tmp_path / f"{before[1].experiments[0].stem()}.json").write_text("{}")
+    (rest,) = plan(exps, tmp_path, ensemble_size=3)
+    assert rest.experiments == before[1].experiments[1:]  # what is left of a job still trains as one
 
 
 def test_table_2_grid_has_every_architecture():
