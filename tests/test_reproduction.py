@@ -7,7 +7,7 @@ import pytest
 
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment
-from pinn_tutorial.reproduction import reproduce, summarise, table
+from pinn_tutorial.reproduction import mean_interval, reproduce, summarise, table, verdict
 
 
 def test_reproduce_writes_result_files_and_table_reads_them(tmp_path):
@@ -70,3 +70,13 @@ def test_file_names_tell_every_setting_apart():
     ]
     stems = [exp.stem() for exp, _ in cases]
     assert stems == [expected for _, expected in cases]
+
+
+def test_the_interval_test_says_whether_the_paper_lies_in_our_interval():
+    low, high = mean_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / 3**0.5  # t_{0.975, 2} s / sqrt(n), s = 1
+    assert (low, high) == (pytest.approx(2 - half), pytest.approx(2 + half))
+    inside, outside = summarise([fake_result(seed=s, rel_l2=e) for s, e in enumerate((3e-3, 4e-3, 5e-3))]), \
+        summarise([fake_result(seed=s, rel_l2=e) for s, e in enumerate((3e-2, 4e-2, 5e-2))])
+    assert verdict(inside[0]) == "consistent" and verdict(outside[0]) == "differs"  # paper: 3.69e-3
+    assert verdict(summarise([fake_result()])[0]) == "-"  # one seed: no test
