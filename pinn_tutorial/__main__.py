@@ -71,6 +71,10 @@ def _budget_option(command: argparse.ArgumentParser) -> None:
 
 
 def _sweep_options(command: argparse.ArgumentParser) -> None:
+    """The options of the commands that train many runs: which ones, and where."""
+    _budget_option(command)
+    command.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
+    command.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
     command.add_argument("--jobs", type=count_argument, default=None,
                          help="local worker processes (default: one per core)")
     command.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
@@ -138,18 +142,12 @@ def parser() -> argparse.ArgumentParser:
                     "OUT. Runs that share a network train as one ensemble (M1 with M2, M3 with M4), several "
                     "jobs at once; finished runs are skipped and interrupted ones resume from their checkpoints.")
     reproduce.add_argument("benchmark", help=f"one of: {', '.join(BENCHMARKS)}")
-    _budget_option(reproduce)
-    reproduce.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
-    reproduce.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
     _sweep_options(reproduce)
     sweep = commands.add_parser(
         "sweep", help="run one of the paper's studies over many settings, e.g. Table 2's architecture grid",
         description="'helmholtz-architectures': Helmholtz with 30, 50 and 100 units x 3, 5 and 7 hidden layers, "
                     "M1..M4 (Table 2). Jobs run as for reproduce; then the table.")
     sweep.add_argument("name", help=f"one of: {', '.join(SWEEPS)}")
-    _budget_option(sweep)
-    sweep.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
-    sweep.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
     _sweep_options(sweep)
     table = commands.add_parser("table", help="print the table of the result files, without training")
     table.add_argument("--results", default="results", help="folder of result files (default: results)")
