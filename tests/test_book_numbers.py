@@ -163,3 +163,13 @@ def test_every_pasted_number_is_glued_by_the_page(page):
     prefixes = tuple(key[:-1] for key in glued if key.endswith("*"))
     missing = sorted(key for key in pasted if key not in glued and not (prefixes and key.startswith(prefixes)))
     assert not missing, f"{page.name}: pasted but never glued: {missing}"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.suffix == ".ipynb"], ids=lambda p: p.name)
+def test_no_key_is_glued_twice(page):
+    """myst-nb warns on a key glued twice (and the -W build fails): each key has one cell that makes it."""
+    cells = json.loads(page.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    keys = [key for key in re.findall(r"""glue\(\s*["']([^"']+)["']""", code)]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    assert not duplicates, f"{page.name}: glued more than once: {duplicates}"

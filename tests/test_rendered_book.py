@@ -515,7 +515,8 @@ def main(argv: list[str]) -> int:
         return 2
     html_dir = Path(argv[0]).resolve()
     print(f"checking {html_dir} with {chrome}, offline")
-    results, skipped = check_book(html_dir, chrome)
+    verdicts = {}
+    results, skipped = check_book(html_dir, chrome, verdicts=verdicts)
     for page, why in skipped.items():
         print(f"skip {page}: {why}")
     promised, not_written = toc_pages()
@@ -525,8 +526,10 @@ def main(argv: list[str]) -> int:
     if not_written:
         print(f"note: _toc.yml entries with no source yet: {not_written}")
     failed = [p for p, found in results.items() if found] + missing
-    print(f"{len(results)} pages checked, {len(skipped)} skipped, {len(failed)} failed")
-    return 1 if failed else 0
+    moved = sorted(page for page, v in verdicts.items() if v.get("sliders_moved"))
+    print(f"{len(results)} pages checked, {len(skipped)} skipped, {len(failed)} failed; "
+          f"a slider moved and its figure changed on {len(moved)} page(s): {moved}")
+    return 1 if failed or len(moved) < 3 else 0
 
 
 if __name__ == "__main__":
