@@ -104,3 +104,24 @@ def test_a_corrupt_checkpoint_says_what_to_do_and_keeps_the_file(content, tmp_pa
     fresh = cli(*args, "--fresh", cwd=tmp_path)
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads((tmp_path / "res" / "poisson1d_M1_quick_20steps_seed0.json").read_text())["steps"] == 20
+
+
+def test_fresh_starts_over_where_a_plain_rerun_returns_the_finished_run(tmp_path):
+    args = ["train", "poisson1d", "--budget", "quick", "--steps", "20", "--out", "res", "--no-progress"]
+    path = tmp_path / "res" / "poisson1d_M1_quick_20steps_seed0.json"
+    assert cli(*args, cwd=tmp_path).returncode == 0
+    first = json.loads(path.read_text())
+    assert cli(*args, cwd=tmp_path).returncode == 0
+    assert json.loads(path.read_text())["wall_s"] == first["wall_s"]  # resumed from the final checkpoint
+    assert cli(*args, "--fresh", cwd=tmp_path).returncode == 0
+    again = json.loads(path.read_text())
+    assert again["wall_s"] != first["wall_s"] and again["rel_l2"] == first["rel_l2"]  # trained anew, same seed
+
+
+def test_bench_command_prints_its_table(tmp_path):
+    done = cli("bench", "--repeats", "1", "--no-compile", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "torch" in lines[0] and "median of 1 repeats" in done.stdout
+    rows = [line for line in lines if line.startswith(("MLP ", "ModifiedMLP "))]
+    assert len(rows) == 1 + 2 * 2 * 2  # plain PyTorch, then 2 networks x 2 eager paths x 2 weightings

@@ -66,7 +66,6 @@ def test_training_reduces_the_poisson_error():
     problem = Poisson1D(C=2.0)
     net, weighting = build("M1", problem, seed=0)
     history = train(problem, net, weighting, budget="quick", progress=False, device="cpu")
-    assert all(torch.isfinite(torch.tensor(v)).all() for v in history.losses.values())
     assert history.losses["residual"][-1] < 0.1 * history.losses["residual"][0]
     assert history.final_error < 0.5
 
@@ -96,5 +95,6 @@ def test_cli_train_writes_a_result_file(tmp_path):
     assert path.name == "poisson1d_C4_M4-code_quick_30steps_seed0.json"
     for key in ("problem", "method", "budget", "seed", "steps", "rel_l2", "wall_s", "device", "torch", "history"):
         assert key in result
-    assert result["steps"] == 30 and 0 < result["rel_l2"] < 10
+    assert result["steps"] == 30 and result["rel_l2"] == result["history"]["rel_l2"][-1]
+    assert (result["width"], result["depth"], result["ensemble"]) == (50, 3, None)
     assert len(result["history"]["weights"]["boundary"]) == len(result["history"]["steps"])
