@@ -6,16 +6,17 @@ import pytest
 import torch
 
 from pinn_tutorial import Helmholtz, Poisson1D, Trainer, build
-from pinn_tutorial.config import Budget
+from pinn_tutorial.config import Budget, get_device
 from pinn_tutorial.ensembles import EnsembleTrainer
 
 BUDGET = Budget("test", steps=100, batch_size=16, log_every=1, eval_every=50, checkpoint_every=20, grid_size=10)
+DEVICE = get_device()  # the CPU in CI; a GPU where PINN_TUTORIAL_DEVICE=cuda (.ci/gpu-check)
 LAYERS = {"M1": [2, 12, 12, 1], "M2": [2, 12, 12, 1], "M3": [2, 10, 10, 10, 1], "M4": [2, 10, 10, 10, 1]}
 
 
 def single_run(problem, method, seed, budget=BUDGET):
     net, weighting = build(method, problem, seed=seed, layers=LAYERS[method])
-    trainer = Trainer(problem, net.double(), weighting, budget=budget, seed=seed, device="cpu", progress=False)
+    trainer = Trainer(problem, net.double(), weighting, budget=budget, seed=seed, device=DEVICE, progress=False)
     trainer.x_eval, trainer.u_eval = trainer.x_eval.double(), trainer.u_eval.double()
     return trainer.run(), net
 
@@ -23,7 +24,7 @@ def single_run(problem, method, seed, budget=BUDGET):
 def ensemble(problem, members, budget=BUDGET, **options):
     nets, weightings = zip(*[build(m, problem, seed=s, layers=LAYERS[m]) for m, s in members])
     trainer = EnsembleTrainer(problem, [net.double() for net in nets], weightings, [s for _, s in members],
-                              budget=budget, device="cpu", progress=False, **options)
+                              budget=budget, device=DEVICE, progress=False, **options)
     trainer.x_eval, trainer.u_eval = trainer.x_eval.double(), trainer.u_eval.double()
     return trainer
 
@@ -61,7 +62,7 @@ def test_the_compiled_ensemble_equals_the_eager_one():
     for compile in ("off", "on"):
         problem = Poisson1D(C=4.0)
         nets, weightings = zip(*[build(m, problem, seed=s, layers=[1, 8, 8, 1]) for m, s in (("M2", 0), ("M2", 1))])
-        trainer = EnsembleTrainer(problem, nets, weightings, [0, 1], budget=budget, device="cpu", progress=False,
+        trainer = EnsembleTrainer(problem, nets, weightings, [0, 1], budget=budget, device=DEVICE, progress=False,
                                   compile=compile)
         runs[compile] = trainer.run()
         assert trainer.compiled == (compile == "on")  # compiling did not fail over to eager
