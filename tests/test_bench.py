@@ -39,16 +39,13 @@ def test_full_run_is_the_run_a_user_starts(tmp_path):
     assert run["wall_s"] > run["train_s"]  # the process also starts Python and imports torch
 
 
-def test_ensemble_table_has_every_layout_for_every_size():
-    rows = ensemble_times(sizes=(1, 2), steps=3, repeats=1, compile=False)
-    assert [(r["members"], r["layout"]) for r in rows] == [(1, layout) for layout in LAYOUTS if "x 2" not in layout] \
-        + [(2, layout) for layout in LAYOUTS]  # two ensembles of one member would be the jobs-2 row again
-    for size in (1, 2):
-        rows_e = {r["layout"]: r for r in rows if r["members"] == size}
-        sequential, jobs2 = (rows_e[k]["ms_per_member_step"] for k in ("sequential", "jobs 2"))
-        for r in rows_e.values():
-            assert r["vs_sequential"] == pytest.approx(r["ms_per_member_step"] / sequential)
-            assert r["vs_jobs2"] == pytest.approx(r["ms_per_member_step"] / jobs2)
+def test_ensemble_table_has_every_layout():
+    rows = ensemble_times(sizes=(2,), steps=3, repeats=1, compile=False)
+    assert [r["layout"] for r in rows] == list(LAYOUTS) and {r["members"] for r in rows} == {2}
+    by_layout = {r["layout"]: r["ms_per_member_step"] for r in rows}
+    for r in rows:  # each ratio against the right row of the same run
+        assert r["vs_sequential"] == pytest.approx(r["ms_per_member_step"] / by_layout["sequential"])
+        assert r["vs_jobs2"] == pytest.approx(r["ms_per_member_step"] / by_layout["jobs 2"])
     assert len(format_ensemble_table(rows).splitlines()) == 1 + len(rows)
 
 
