@@ -88,11 +88,13 @@ def summarise(results: list[dict]) -> list[dict]:
         paper = paper_figure(runs[0])
         spectral = [r["rel_l2_spectral"] for r in runs if "rel_l2_spectral" in r]
         low, high = mean_interval(errors)
+        layers = runs[0].get("layers")
         rows.append({
             "problem": problem, "method": method, "setting": setting, "budget": budget, "steps": steps,
             "seeds": sorted(r["seed"] for r in runs), "mean": statistics.fmean(errors),
             "std": statistics.stdev(errors) if len(errors) > 1 else math.nan,
             "ci_low": low, "ci_high": high,
+            "width": layers[1] if layers else None, "depth": len(layers) - 2 if layers else None,
             "paper_inside": (low <= paper.rel_l2 <= high) if paper and len(errors) > 1 else None,
             "min": min(errors), "max": max(errors),
             "spectral_mean": statistics.fmean(spectral) if spectral else None,
@@ -152,7 +154,42 @@ def table(folder: str | Path = "results", budget: str | None = None) -> str:
         results = [r for r in results if r["budget"] == budget]
     if not results:
         raise FileNotFoundError(f"no result files in {folder}; run `python -m pinn_tutorial reproduce ...` first")
-    return format_table(summarise(results))
+    rows = summarise(results)
+    grid = format_table2(rows)
+    return format_table(rows) + (f"\n\n{grid}" if grid else "")
+
+
+def table2_rows(rows: list[dict]) -> dict[tuple[int, int], dict[str, dict]]:
+    """Table 2's cells among the summary rows: Helmholtz at the paper budget, the default setting
+    apart from the network, by (hidden layers, width) and method."""
+    cells: dict[tuple[int, int], dict[str, dict]] = defaultdict(dict)
+    for r in rows:
+        if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != 40000:
+            continue
+        depth, width = r["depth"], r["width"]
+        default = r["setting"] in ("", f"{width}x{depth} net")  # nothing but the network departs from it
+        if default and (depth, width) in HELMHOLTZ_TABLE2:
+            cells[depth, width][r["method"]] = r
+    return dict(cells)
+
+
+def format_table2(rows: list[dict]) -> str:
+    """Table 2 as a grid, ours (mean +- std, n) beside the paper's mean of 10 trials; '' without such runs."""
+    cells = table2_rows(rows)
+    if not any(key != (3, 50) for key in cells):
+        return ""
+    methods = PAPER_METHODS
+    lines = ["Table 2, Helmholtz at the paper budget: ours (mean +- std, n seeds) / the paper's mean of 10 trials",
+             f"{'layers':>6} {'width':>5}  " + "  ".join(f"{m:^30}" for m in methods)]
+    for depth, width in HELMHOLTZ_TABLE2:
+        parts = []
+        for m in methods:
+            r, paper = cells.get((depth, width), {}).get(m), HELMHOLTZ_TABLE2[depth, width][m]
+            std = f"{r['std']:.1e}" if r and len(r["seeds"]) > 1 else "-"
+            ours = f"{r['mean']:.2e} +- {std} ({len(r['seeds'])})" if r else "-"
+            parts.append(f"{ours:>21} / {paper:.2e}")
+        lines.append(f"{depth:>6} {width:>5}  " + "  ".join(f"{p:>30}" for p in parts))
+    return "\n".join(lines)
 
 
 # -- helpers for the book's chapters -----------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment
-from pinn_tutorial.reproduction import mean_interval, reproduce, summarise, table, verdict
+from pinn_tutorial.reproduction import format_table2, mean_interval, reproduce, summarise, table, verdict
 
 
 def test_reproduce_writes_result_files_and_table_reads_them(tmp_path):
@@ -80,3 +80,18 @@ def test_the_interval_test_says_whether_the_paper_lies_in_our_interval():
         summarise([fake_result(seed=s, rel_l2=e) for s, e in enumerate((3e-2, 4e-2, 5e-2))])
     assert verdict(inside[0]) == "consistent" and verdict(outside[0]) == "differs"  # paper: 3.69e-3
     assert verdict(summarise([fake_result()])[0]) == "-"  # one seed: no test
+
+
+def test_table_2_grid_sets_ours_beside_the_paper_per_architecture():
+    deep = [2, *[100] * 7, 1]
+    runs = [fake_result(method=m, seed=s, rel_l2=e, layers=deep) for m, e in (("M1", 0.1), ("M4", 0.002))
+            for s in range(2)] + [fake_result(method="M4", seed=0, rel_l2=0.004, layers=[2, 50, 50, 50, 1]),
+                                  fake_result(method="M4", seed=1, rel_l2=0.5, form="paper", layers=deep)]
+    rows = summarise(runs)
+    grid = format_table2(rows).splitlines()
+    seven_by_100 = next(line for line in grid if line.split()[:2] == ["7", "100"])
+    assert "1.00e-01 +- 0.0e+00 (2) / 8.14e-02" in seven_by_100 and "2.00e-03 +- 0.0e+00 (2) / 1.49e-03" in seven_by_100
+    three_by_50 = next(line for line in grid if line.split()[:2] == ["3", "50"])
+    assert "4.00e-03 +- - (1) / 3.87e-03" in three_by_50  # the headline network is Table 2's 3 x 50 row
+    assert "5.00e-01" not in "\n".join(grid)  # another setting of Algorithm 1 is not a Table 2 cell
+    assert format_table2(summarise(runs[4:5])) == ""  # only the headline network: no grid
