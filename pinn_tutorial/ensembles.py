@@ -113,8 +113,18 @@ class EnsembleTrainer(TrainingLoop):
         return {t: torch.tensor([w.weights[t] for w in self.weightings], dtype=torch.float64, device=self.device)
                 for t in self.problem.weighted_terms}
 
+    @property
+    def active(self) -> list[bool]:
+        """Whether each member still trains (False once its loss or a weight went non-finite)."""
+        return self._active
+
+    @active.setter
+    def active(self, flags: list[bool]) -> None:
+        self._active = list(flags)
+        self._active_mask = torch.tensor(self._active, device=self.device)  # kept on the device, made once
+
     def _fail(self, member: int, what: str) -> None:
-        self.active[member] = False
+        self.active = [a and e != member for e, a in enumerate(self.active)]
         self.failures[member] = {"seed": self.seeds[member], "weighting": repr(self.weightings[member]),
                                  "step": self.step, "what": what}
         warnings.warn(f"ensemble member {member} (seed {self.seeds[member]}): {what} at step {self.step}; "
@@ -145,10 +155,9 @@ class EnsembleTrainer(TrainingLoop):
 
     def _set_gradients(self, combined: dict[str, torch.Tensor]) -> None:
         """p.grad = each member's combined gradient, zero for stopped members."""
-        active = torch.tensor(self.active, device=self.device)
         for name, p in self.params.items():
             g = combined[name]
-            mask = active.view((self.size,) + (1,) * (g.dim() - 1))
+            mask = self._active_mask.view((self.size,) + (1,) * (g.dim() - 1))
             # contiguous like p: the fused Adam kernel reads a gradient with p's memory layout
             p.grad = torch.where(mask, g, torch.zeros((), dtype=g.dtype, device=g.device)).contiguous()
 
