@@ -173,3 +173,13 @@ def test_no_key_is_glued_twice(page):
     keys = [key for key in re.findall(r"""glue\(\s*["']([^"']+)["']""", code)]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     assert not duplicates, f"{page.name}: glued more than once: {duplicates}"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.suffix == ".ipynb"], ids=lambda p: p.name)
+def test_glued_text_holds_no_math(page):
+    """A {glue:text} value is pasted as plain text: TeX in it would show as raw dollars on the page."""
+    cells = json.loads(page.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    calls = re.findall(r"\bglue\((.*?)display=False\)", code, re.S)
+    with_math = [call.split(",")[0] for call in calls if "$" in call]
+    assert not with_math, f"{page.name}: glued text with TeX in it: {with_math}"
