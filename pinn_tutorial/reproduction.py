@@ -77,8 +77,15 @@ def _setting(result: dict) -> str:
     return "; ".join(parts)
 
 
+def run_share_s(result: dict) -> float:
+    """A run's share of the wall time that trained it: an ensemble's time divided among its members."""
+    ensemble = result.get("ensemble")
+    return result["wall_s"] / (ensemble["size"] if ensemble else 1)
+
+
 def summarise(results: list[dict]) -> list[dict]:
-    """One row per problem, method, setting, budget and steps: mean and spread over seeds."""
+    """One row per problem, method, setting, budget and steps: mean and spread over seeds, and
+    ``wall_s``, the mean of the runs' shares of their wall times (``run_share_s``)."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
         groups[r["problem"], r["method"], _setting(r), r["budget"], r["steps"]].append(r)
@@ -99,7 +106,7 @@ def summarise(results: list[dict]) -> list[dict]:
             "min": min(errors), "max": max(errors),
             "spectral_mean": statistics.fmean(spectral) if spectral else None,
             "paper": paper.rel_l2 if paper else None, "paper_source": paper.source if paper else None,
-            "wall_s": statistics.fmean(r["wall_s"] for r in runs),
+            "wall_s": statistics.fmean(run_share_s(r) for r in runs),
             "hardware": sorted({r["hardware"] for r in runs}),
         })
     return rows
@@ -126,7 +133,7 @@ def verdict(row: dict) -> str:
 def format_table(rows: list[dict]) -> str:
     """The summary as text: ours (mean +- std over n seeds, 95% t interval) beside the paper's figure."""
     head = (f"{'problem':<16} {'method':<6} {'budget':<8} {'ours: mean':>10} {'+- std':>9} {'n':>2} "
-            f"{'95% t interval':>20} {'paper':>9} {'x paper':>8} {'paper in it':>11} {'wall s':>7}  setting")
+            f"{'95% t interval':>20} {'paper':>9} {'x paper':>8} {'paper in it':>11} {'s/run':>7}  setting")
     lines = [head, "-" * len(head)]
     for r in rows:
         paper = f"{r['paper']:9.2e}" if r["paper"] else f"{'-':>9}"
@@ -140,7 +147,8 @@ def format_table(rows: list[dict]) -> str:
                      f"{setting}")
     sources = sorted({(r["problem"], r["method"], r["paper_source"]) for r in rows if r["paper_source"]})
     lines += ["", "95% t interval: Student's t interval of our mean over seeds; 'paper in it': whether the paper's "
-              "figure lies inside it (consistent) or not (differs).",
+              "figure lies inside it (consistent) or not (differs); s/run: a run's share of the wall time that "
+              "trained it (an ensemble's divided among its members).",
               "paper: arXiv:2001.04536 v1; " + "; ".join(f"{p} {m}: {s}" for p, m, s in sources)]
     return "\n".join(lines)
 

@@ -95,3 +95,8 @@ def test_table_2_grid_sets_ours_beside_the_paper_per_architecture():
     assert "4.00e-03 +- - (1) / 3.87e-03" in three_by_50  # the headline network is Table 2's 3 x 50 row
     assert "5.00e-01" not in "\n".join(grid)  # another setting of Algorithm 1 is not a Table 2 cell
     assert format_table2(summarise(runs[4:5])) == ""  # only the headline network: no grid
+
+
+def test_an_ensemble_members_wall_time_is_its_share():
+    runs = [fake_result(seed=s, ensemble={"size": 4, "members": []}) for s in range(4)] + [fake_result(seed=4)]
+    assert summarise(runs)[0]["wall_s"] == pytest.approx((4 * 100.0 / 4 + 100.0) / 5)
