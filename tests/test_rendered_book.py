@@ -110,11 +110,22 @@ CHECK_JS = r"""
     var raw = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), node;
     var skip = 'script,style,pre,code,textarea,mjx-container,.highlight,.widget-subarea,#render-check';
     while ((node = walker.nextNode())) {
-      if (/\\\(|\\\[|\$\$/.test(node.nodeValue) && !(node.parentElement && node.parentElement.closest(skip))) {
+      // \( \[ $$ left by MathJax, or $\macro pasted as plain text (glued text is not parsed as math)
+      var rawTex = /\\\(|\\\[|\$\$|\$\\[a-zA-Z]/;
+      if (rawTex.test(node.nodeValue) && !(node.parentElement && node.parentElement.closest(skip))) {
         raw.push(node.nodeValue.trim().slice(0, 80));
       }
     }
     v.raw_tex = raw.slice(0, 5);
+    // A Markdown table left as text (a notebook's Markdown output rendered without table support).
+    var rawTables = [], tableRule = /\|\s*:?[-\u2013\u2014]{1,}:?\s*\|/;
+    walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while ((node = walker.nextNode())) {
+      if (tableRule.test(node.nodeValue) && !(node.parentElement && node.parentElement.closest(skip))) {
+        rawTables.push(node.nodeValue.trim().slice(0, 80));
+      }
+    }
+    v.raw_tables = rawTables.slice(0, 5);
     v.images = document.images.length;
     v.images_broken = Array.from(document.images)
       .filter(function (im) { return !(im.complete && im.naturalWidth > 0); })
@@ -257,6 +268,8 @@ def problems(v: dict) -> list[str]:
         out.append(f"undefined TeX macros: {v['math_undefined']}")
     if v["raw_tex"]:
         out.append(f"raw TeX delimiters in the text: {v['raw_tex']}")
+    if v.get("raw_tables"):
+        out.append(f"Markdown tables left as text: {v['raw_tables']}")
     if v["images_broken"]:
         out.append(f"images not loaded: {v['images_broken']}")
     if v["widget_state"] and (v["widget_views_unrendered"] or not v["widget_elements"]):
