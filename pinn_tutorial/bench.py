@@ -365,6 +365,7 @@ def format_ensemble_table(rows: list[dict]) -> str:
 
 def ensemble_report(repeats: int = 5, device: str | None = None, compile: bool = True) -> str:
     """``bench --ensemble`` as printable text."""
+    set_threads()  # so that the report's first line names the workers' thread count, not this process's
     rows = ensemble_times(repeats=repeats, compile=compile, device=device)
     dev = get_device(device)
     path = "compiled" if compile else "eager"
