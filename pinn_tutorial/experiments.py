@@ -166,7 +166,8 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
     }
 
 
-def _write(out: Path, exp: Experiment, result: dict) -> None:
+def write_result(out: Path, exp: Experiment, result: dict) -> None:
+    """Write ``out/<stem>.json`` atomically."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{exp.stem()}.json"
     tmp = path.with_suffix(".tmp")
@@ -196,7 +197,7 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
                       derivatives=exp.derivatives, callback=callback)
     history = trainer.run(resume=resume)
     result = _result(exp, problem, net, weighting, history, trainer.predict(trainer.x_eval), trainer, None)
-    _write(out, exp, result)
+    write_result(out, exp, result)
     return result
 
 
@@ -248,7 +249,7 @@ def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bo
             continue
         result = _result(exp, problem, trainer.member(e), weightings[e], history,
                          trainer.predict(e, trainer.x_eval), trainer, ensemble)
-        _write(out, exp, result)
+        write_result(out, exp, result)
         results.append(result)
     return results
 

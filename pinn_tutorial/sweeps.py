@@ -34,7 +34,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .config import ConfigError, choose, get_budget, set_threads
-from .experiments import Experiment, ensemble_key, run_ensemble, run_experiment
+from .experiments import Experiment, ensemble_key, run_ensemble, run_experiment, write_result
 from .methods import METHODS, PAPER_METHODS
 from .paper import HELMHOLTZ_TABLE2
 
@@ -208,7 +208,7 @@ def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device:
             # On a cluster the worker wrote to its own disk: write the result files here too.
             for exp, result in zip(job.experiments, results):
                 if "failed" not in result:
-                    (out / f"{exp.stem()}.json").write_text(json.dumps(result, indent=1))
+                    write_result(out, exp, result)
             _record_failures(job, results, out)
             bar.update(len(job))
             finished(job)
