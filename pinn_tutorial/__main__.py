@@ -16,7 +16,7 @@ from .bench import report as bench_report
 from .checkpoints import CheckpointError
 from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget
 from .experiments import MAX_SEED, Experiment, check_seed, ensemble_key, run_ensemble, run_experiment
-from .methods import METHODS
+from .methods import METHODS, PAPER_METHODS
 from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
@@ -75,7 +75,8 @@ def _sweep_options(command: argparse.ArgumentParser) -> None:
     """The options of the commands that train many runs: which ones, and where."""
     _budget_option(command)
     command.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
-    command.add_argument("--methods", default="M1,M2,M3,M4", help="comma-separated (default: M1,M2,M3,M4)")
+    command.add_argument("--methods", default=None,
+                         help="comma-separated (default: M1,M2,M3,M4, or the sweep's own: M4 for the code details)")
     command.add_argument("--jobs", type=count_argument, default=None,
                          help="local worker processes (default: one per core)")
     command.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
@@ -115,6 +116,14 @@ def parser() -> argparse.ArgumentParser:
                        help="Algorithm 1 as the original code ran it ('code', default) or as printed ('paper')")
     train.add_argument("--variant", default="code",
                        help="gated network as the original code builds it ('code', default) or as Eqs. 43-47 ('paper')")
+    train.add_argument("--lambda-update", default="before_step",
+                       help="Algorithm 1 updates lambda before the Adam step ('before_step', default) or after it, "
+                            "from the new parameters, as the original code does ('after_step')")
+    train.add_argument("--input-scaling", default="exact",
+                       help="standardise the inputs with the exact statistics of the domain ('exact', default) or "
+                            "with those of 10^5 random points, as the original code does ('sampled')")
+    train.add_argument("--adam", default="torch",
+                       help="Adam's epsilon as PyTorch adds it ('torch', default) or as TensorFlow 1 does ('tf1')")
     train.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
     train.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                        help="a problem parameter, e.g. C=4 for poisson1d or a2=1 for helmholtz")
@@ -147,7 +156,9 @@ def parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser(
         "sweep", help="run one of the paper's studies over many settings, e.g. Table 2's architecture grid",
         description="'helmholtz-architectures': Helmholtz with 30, 50 and 100 units x 3, 5 and 7 hidden layers, "
-                    "M1..M4 (Table 2). Jobs run as for reproduce; then the table.")
+                    "M1..M4 (Table 2). 'helmholtz-code-details': Helmholtz M4 with each detail in which the "
+                    "original code differs from the library's defaults, and with all of them. Jobs run as for "
+                    "reproduce; then the table.")
     sweep.add_argument("name", help=f"one of: {', '.join(SWEEPS)}")
     _sweep_options(sweep)
     table = commands.add_parser("table", help="print the table of the result files, without training")
@@ -166,8 +177,9 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def _methods(text: str) -> tuple[str, ...]:
-    return tuple(choose("method", m.strip(), METHODS) for m in text.split(","))
+def _methods(text: str | None) -> tuple[str, ...] | None:
+    """The methods named in ``text`` (None when not given: the command's default)."""
+    return None if text is None else tuple(choose("method", m.strip(), METHODS) for m in text.split(","))
 
 
 def _sweep_settings(args: argparse.Namespace) -> dict:
@@ -177,8 +189,9 @@ def _sweep_settings(args: argparse.Namespace) -> dict:
 
 def reproduce_command(args: argparse.Namespace) -> None:
     # reproduce() checks the benchmark and budget names before it trains anything.
-    results = reproduce(args.benchmark, args.budget, args.seeds, args.out, _methods(args.methods),
-                        steps=args.steps, **_sweep_settings(args))
+    methods = _methods(args.methods) or PAPER_METHODS
+    results = reproduce(args.benchmark, args.budget, args.seeds, args.out, methods, steps=args.steps,
+                        **_sweep_settings(args))
     print()
     print(format_table(summarise(results)))
 
@@ -213,7 +226,8 @@ def train_command(args: argparse.Namespace) -> None:
     choose("derivative method", args.derivatives, ("auto", "autograd"))
     seeds = args.seeds or [args.seed or 0]
     exps = [Experiment(args.problem, args.method, get_budget(args.budget).name, seed, args.form, args.variant,
-                       args.steps, dict(args.param), args.derivatives, args.width, args.depth) for seed in seeds]
+                       args.steps, dict(args.param), args.derivatives, args.width, args.depth,
+                       args.lambda_update, args.input_scaling, args.adam) for seed in seeds]
     check_writable(args.out)
     options = {"resume": not args.fresh, "progress": not args.no_progress, "device": args.device}
     if args.seeds is None:

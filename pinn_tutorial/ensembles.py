@@ -52,7 +52,7 @@ class EnsembleTrainer(TrainingLoop):
 
     The networks must share one architecture, and the problem's loss must be a function that
     ``torch.func`` can map (``problem.compilable``: no nested autograd inside). ``compile``
-    works as for ``Trainer``: the mapped loss terms and their gradients become one graph.
+    and ``adam`` work as for ``Trainer``: the mapped loss terms and their gradients become one graph.
     Checkpoints, Ctrl-C and resuming work as for one run. ``run`` returns one ``History`` per
     member; ``failures`` names the members stopped by a non-finite loss or weight, with the step.
     """
@@ -62,8 +62,8 @@ class EnsembleTrainer(TrainingLoop):
                  device: str | torch.device | None = None, steps: int | None = None,
                  checkpoint: str | Path | None = None, progress: bool = True,
                  callback: Callable[[EnsembleTrainer, int], None] | None = None,
-                 compile: Literal["auto", "on", "off"] = "auto"):
-        super().__init__(problem, budget, steps, device, checkpoint, progress, callback)
+                 compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch"):
+        super().__init__(problem, budget, steps, device, checkpoint, progress, callback, adam)
         if not nets or not len(nets) == len(weightings) == len(seeds):
             raise ValueError(f"need one network, weighting and seed per member, got {len(nets)}, "
                              f"{len(weightings)} and {len(seeds)}")
@@ -140,10 +140,11 @@ class EnsembleTrainer(TrainingLoop):
                 k = int((~finite[:, e]).nonzero()[0])
                 self._fail(e, f"loss term {self.problem.terms[k]!r} is {values[k, e].item()}")
 
-    def _update_weights(self, grads: dict[str, dict[str, torch.Tensor]]) -> None:
-        """Each member whose weighting asks reads its own slice of the per-term gradients."""
+    def _update_weights(self, grads: dict[str, dict[str, torch.Tensor]], after_step: bool) -> None:
+        """Each member whose weighting asks now (before the Adam step, or after it) reads its own
+        slice of the per-term gradients."""
         for e, weighting in enumerate(self.weightings):
-            if not (self.active[e] and weighting.needs_gradients(self.step)):
+            if not (self.active[e] and weighting.needs_gradients(self.step) and weighting.after_step == after_step):
                 continue
             names = self._statistic_names[e]
             weighting.update([grads["residual"][n][e] for n in names],
@@ -171,41 +172,58 @@ class EnsembleTrainer(TrainingLoop):
             combined[name] = g
         return combined
 
-    def _needs_gradients(self) -> bool:
-        return any(a and w.needs_gradients(self.step) for a, w in zip(self.active, self.weightings))
+    def _needs_gradients(self, after_step: bool) -> bool:
+        return any(a and w.needs_gradients(self.step) and w.after_step == after_step
+                   for a, w in zip(self.active, self.weightings))
+
+    def _compiled_term_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict] | None:
+        """The losses (E,) and per-term gradients from the compiled graph, or None once compiling has failed."""
+        result = self._compiled_step(self._param_views, self.buffers, batch) if self.compiled else None
+        if result is None:
+            self.compiled = False
+            return None
+        return {t: value for t, (_, value) in result.items()}, {t: g for t, (g, _) in result.items()}
+
+    def _eager_term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+        """One backward pass per term, each giving every member's gradient of that term."""
+        names, tensors = list(self.params), list(self.params.values())
+        grads = {}
+        for k, t in enumerate(self.problem.terms):
+            g = torch.autograd.grad(losses[t].sum(), tensors, retain_graph=k < len(losses) - 1,
+                                    allow_unused=True)  # e.g. u_xx does not see the output bias
+            grads[t] = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
+        return grads
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step of every member on its own fresh batch; returns the loss terms (E,) before it."""
         batch = self._sample()
-        result = self._compiled_step(self._param_views, self.buffers, batch) if self.compiled else None
-        if result is not None:
-            losses = {t: value for t, (_, value) in result.items()}
+        compiled = self._compiled_term_gradients(batch)
+        if compiled is not None:
+            losses, grads = compiled
             self._check_finite(losses)
-            grads = {t: g for t, (g, _) in result.items()}
-            if self._needs_gradients():
-                self._update_weights(grads)
+            if self._needs_gradients(after_step=False):
+                self._update_weights(grads, after_step=False)
             combined = self._combine(grads)
         else:
-            self.compiled = False
             losses = vmap(self._member_losses)(self.params, self.buffers, batch)
             self._check_finite(losses)
-            names, tensors = list(self.params), list(self.params.values())
-            if self._needs_gradients():  # one backward pass per term, each giving every member's gradient
-                grads = {}
-                for k, t in enumerate(self.problem.terms):
-                    g = torch.autograd.grad(losses[t].sum(), tensors, retain_graph=k < len(losses) - 1,
-                                            allow_unused=True)  # e.g. u_xx does not see the output bias
-                    grads[t] = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
-                self._update_weights(grads)
+            if self._needs_gradients(after_step=False):
+                grads = self._eager_term_gradients(losses)
+                self._update_weights(grads, after_step=False)
                 combined = self._combine(grads)
             else:  # one backward pass of sum_e (L_r^(e) + sum_i lambda_i^(e) L_i^(e))
                 total = losses["residual"] + sum(self._weights[t].to(losses[t].dtype) * losses[t]
                                                  for t in self.problem.weighted_terms)
+                names, tensors = list(self.params), list(self.params.values())
                 g = torch.autograd.grad(total.sum(), tensors, allow_unused=True)
                 combined = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
         self._set_gradients(combined)
-        self.optimizer.step()
-        self.scheduler.step()
+        self._adam_step()
+        if self._needs_gradients(after_step=True):  # at the new parameters, on the same batch
+            after = self._compiled_term_gradients(batch)
+            grads = after[1] if after is not None else self._eager_term_gradients(
+                vmap(self._member_losses)(self.params, self.buffers, batch))
+            self._update_weights(grads, after_step=True)
         return {t: v.detach() for t, v in losses.items()}
 
     # -- evaluation ------------------------------------------------------------------------
@@ -252,10 +270,11 @@ class EnsembleTrainer(TrainingLoop):
 
     # -- checkpoints -----------------------------------------------------------------------
     def _run_key(self) -> dict:
-        return {"problem": repr(self.problem), "net": type(self.nets[0]).__name__,
-                "layers": list(getattr(self.nets[0], "layers", [])),
-                "weightings": [repr(w) for w in self.weightings], "budget": self.budget.name, "steps": self.steps,
-                "seeds": list(self.seeds)}
+        key = {"problem": repr(self.problem), "net": type(self.nets[0]).__name__,
+               "layers": list(getattr(self.nets[0], "layers", [])),
+               "weightings": [repr(w) for w in self.weightings], "budget": self.budget.name, "steps": self.steps,
+               "seeds": list(self.seeds)}
+        return key | self._adam_key()
 
     def _state(self) -> dict:
         for history in self.histories:

@@ -22,19 +22,26 @@ import torch
 from torch import nn
 
 from . import __version__
-from .config import ConfigError, get_budget
+from .config import ConfigError, choose, get_budget
 from .ensembles import EnsembleTrainer
-from .methods import build, get_method
+from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, build, get_method
 from .paper import reported
 from .problems import PROBLEMS, Problem, get_problem
-from .training import History, Trainer, TrainingLoop
+from .training import ADAM_FORMS, History, Trainer, TrainingLoop
 from .weighting import Weighting
 
 
 @dataclass
 class Experiment:
     """What to run: ``form`` is Algorithm 1's (M2, M4), ``variant`` the gated net's (M3, M4);
-    ``width`` and ``depth`` set the hidden layers (default: the problem's paper network)."""
+    ``width`` and ``depth`` set the hidden layers (default: the problem's paper network).
+
+    Three details in which the original code differs from the library's defaults, each to be
+    set apart (see ``methods.build`` and ``training.TrainingLoop._adam_step``): ``lambda_update``
+    ("after_step": Algorithm 1 updates lambda after the Adam step, M2/M4 only), ``input_scaling``
+    ("sampled": the input statistics of 10^5 random points) and ``adam`` ("tf1": TensorFlow 1's
+    epsilon).
+    """
 
     problem: str
     method: str
@@ -47,9 +54,15 @@ class Experiment:
     derivatives: str = "auto"
     width: int | None = None
     depth: int | None = None
+    lambda_update: str = "before_step"
+    input_scaling: str = "exact"
+    adam: str = "torch"
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        choose("lambda update", self.lambda_update, LAMBDA_UPDATES)
+        choose("input scaling", self.input_scaling, INPUT_SCALINGS)
+        choose("Adam form", self.adam, ADAM_FORMS)
         for name in ("width", "depth"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -67,7 +80,9 @@ class Experiment:
     def stem(self) -> str:
         """A file name that tells the runs apart, e.g. ``helmholtz_M2-code_paper_seed0``.
 
-        A network other than the paper's adds its hidden layers, e.g. ``_100x7net`` (width x depth).
+        A network other than the paper's adds its hidden layers, e.g. ``_100x7net`` (width x depth),
+        and each of the original code's details that is set adds its name: ``_lambda-after``
+        (M2, M4), ``_sampled-scaling``, ``_tf1-adam``.
         """
         preset = get_method(self.method)
         method = self.method + (f"-{self.form}" if preset.annealing else "")
@@ -78,7 +93,10 @@ class Experiment:
         net = f"_{layers[1]}x{len(layers) - 2}net" if layers != problem.default_layers else ""
         steps = f"_{self.steps}steps" if self.steps is not None else ""
         path = "_autograd" if self.derivatives == "autograd" else ""
-        return f"{self.problem}{extras}_{method}{net}_{self.budget}{steps}{path}_seed{self.seed}"
+        details = "_lambda-after" if preset.annealing and self.lambda_update == "after_step" else ""
+        details += "_sampled-scaling" if self.input_scaling == "sampled" else ""
+        details += "_tf1-adam" if self.adam == "tf1" else ""
+        return f"{self.problem}{extras}_{method}{net}_{self.budget}{steps}{path}{details}_seed{self.seed}"
 
 
 MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take seed + 1
@@ -177,7 +195,7 @@ def write_result(out: Path, exp: Experiment, result: dict) -> None:
 
 def _build(exp: Experiment, problem: Problem) -> tuple[nn.Module, Weighting]:
     return build(exp.method, problem, seed=exp.seed, layers=exp.layers(problem), form=exp.form,
-                 variant=exp.variant)
+                 variant=exp.variant, lambda_update=exp.lambda_update, input_scaling=exp.input_scaling)
 
 
 def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = True,
@@ -194,7 +212,7 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
     out = Path(out)
     trainer = Trainer(problem, net, weighting, budget=budget, seed=exp.seed, steps=exp.steps, device=device,
                       checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress,
-                      derivatives=exp.derivatives, callback=callback)
+                      derivatives=exp.derivatives, callback=callback, adam=exp.adam)
     history = trainer.run(resume=resume)
     result = _result(exp, problem, net, weighting, history, trainer.predict(trainer.x_eval), trainer, None)
     write_result(out, exp, result)
@@ -202,16 +220,16 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
 
 
 def ensemble_key(exp: Experiment) -> tuple | None:
-    """Runs with one key can train as one ensemble: one problem, network, budget and path; they
-    differ in seed and weighting only (M1 with M2, M3 with M4). None: the run trains alone
-    (the reference path, or a problem with nested autograd in its loss)."""
+    """Runs with one key can train as one ensemble: one problem, network, budget, path and Adam;
+    they differ in seed, weighting (M1 with M2, M3 with M4) and input scaling only. None: the
+    run trains alone (the reference path, or a problem with nested autograd in its loss)."""
     problem = make_problem(exp.problem, exp.params)
     if exp.derivatives != "auto" or not problem.compilable:
         return None
     preset = get_method(exp.method)
     variant = exp.variant if preset.architecture == "modified_mlp" else None
     return (exp.problem, tuple(sorted(exp.params.items())), preset.architecture, variant,
-            tuple(exp.layers(problem)), exp.budget, exp.steps)
+            tuple(exp.layers(problem)), exp.budget, exp.steps, exp.adam)
 
 
 def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bool = True,
@@ -239,7 +257,7 @@ def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bo
     name = name or f"{first.stem()}_ensemble{len(exps)}"
     trainer = EnsembleTrainer(problem, nets, weightings, [exp.seed for exp in exps], budget=budget,
                               steps=first.steps, device=device, checkpoint=out / "checkpoints" / f"{name}.pt",
-                              progress=progress, callback=callback)
+                              progress=progress, callback=callback, adam=first.adam)
     histories = trainer.run(resume=resume)
     ensemble = {"size": len(exps), "members": [exp.stem() for exp in exps]}
     results = []

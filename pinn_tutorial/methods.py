@@ -50,6 +50,10 @@ METHODS: dict[str, Method] = {
 # What `reproduce` runs unless told otherwise: the paper's four methods.
 PAPER_METHODS = ("M1", "M2", "M3", "M4")
 
+# When Algorithm 1 updates lambda, and how the inputs are standardised (the first of each is the default).
+LAMBDA_UPDATES = ("before_step", "after_step")
+INPUT_SCALINGS = ("exact", "sampled")
+
 
 def get_method(name: str) -> Method:
     """The preset called ``name`` (M1..M4, GN2, GN4)."""
@@ -58,21 +62,31 @@ def get_method(name: str) -> Method:
 
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
           form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "code",
-          ) -> tuple[nn.Module, Weighting]:
+          lambda_update: Literal["before_step", "after_step"] = "before_step",
+          input_scaling: Literal["exact", "sampled"] = "exact") -> tuple[nn.Module, Weighting]:
     """A freshly initialised network (seeded) and its weighting for ``method`` on ``problem``.
 
     ``layers`` defaults to the problem's paper network; ``form`` picks the form of
-    Algorithm 1 for M2/M4 (see ``LearningRateAnnealing``); ``variant`` the form of the gated
-    network for M3/M4 (see ``ModifiedMLP``).
+    Algorithm 1 for M2/M4 (see ``LearningRateAnnealing``) and ``lambda_update`` when it updates,
+    before the Adam step or after it as the original code does; ``variant`` the form of the gated
+    network for M3/M4 (see ``ModifiedMLP``). ``input_scaling`` standardises the inputs with the
+    exact mean and standard deviation of a uniform point, or with those of 10^5 points drawn with
+    ``seed``, as the original code does.
     """
     preset = get_method(method)
+    choose("lambda update", lambda_update, LAMBDA_UPDATES)
+    choose("input scaling", input_scaling, INPUT_SCALINGS)
     torch.manual_seed(seed)
-    mean, std = problem.input_scaling()
+    if input_scaling == "sampled":  # its own generator, so that the initialisation stays that of the seed
+        mean, std = problem.sampled_input_scaling(torch.Generator().manual_seed(seed))
+    else:
+        mean, std = problem.input_scaling()
     kwargs = {"variant": variant} if preset.architecture == "modified_mlp" else {}
     net = ARCHITECTURES[preset.architecture](layers or problem.default_layers, mean, std, **kwargs)
     if preset.annealing:
         pooling = problem.annealing_pooling if form == "code" else None
-        weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form, pooling=pooling)
+        weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form, pooling=pooling,
+                                                     after_step=lambda_update == "after_step")
     elif preset.weighting == "gradient_norm":
         weighting = GradientNormWeighting(problem.weighted_terms)
     else:

@@ -34,6 +34,10 @@ from .weighting import Weighting
 # Runs of at least this many steps compile their loss terms when compile="auto".
 COMPILE_FROM_STEPS = 10_000
 
+# Where Adam adds its epsilon: PyTorch's form, or TensorFlow 1's, which the original code ran.
+ADAM_FORMS = ("torch", "tf1")
+ADAM_EPSILON = 1e-8  # the default of both
+
 
 class NonFiniteLossError(FloatingPointError):
     """A loss term or weight became NaN or infinite; the message names the step and the term."""
@@ -77,8 +81,9 @@ class TrainingLoop:
 
     def __init__(self, problem: Problem, budget: str | Budget | None, steps: int | None,
                  device: str | torch.device | None, checkpoint: str | Path | None, progress: bool,
-                 callback: Callable[[TrainingLoop, int], None] | None):
+                 callback: Callable[[TrainingLoop, int], None] | None, adam: str = "torch"):
         set_threads()
+        self.adam = choose("Adam form", adam, ADAM_FORMS)
         self.problem = problem
         self.budget = get_budget(budget)
         self.steps = steps if steps is not None else self.budget.steps
@@ -97,6 +102,22 @@ class TrainingLoop:
         self.optimizer = torch.optim.Adam(params, lr=self.budget.lr, fused=True)
         self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
             self.optimizer, gamma=self.budget.decay_rate ** (1 / self.budget.decay_steps))
+
+    def _adam_step(self) -> None:
+        """One Adam step at the scheduled learning rate, then the schedule's step.
+
+        PyTorch's Adam divides the bias-corrected moments, m_hat / (sqrt(v_hat) + eps). TensorFlow 1's
+        (``adam="tf1"``) folds the corrections into the rate and adds eps to the uncorrected root:
+        lr sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps). That is PyTorch's step with
+        eps / sqrt(1 - beta2^t) in place of eps, which is how it is taken here. The two differ only
+        while 1 - beta2^t is far from 1, in the first few thousand steps.
+        """
+        if self.adam == "tf1":
+            t = self.step + 1  # Adam's own step count after this step
+            for group in self.optimizer.param_groups:
+                group["eps"] = ADAM_EPSILON / math.sqrt(1 - group["betas"][1] ** t)
+        self.optimizer.step()
+        self.scheduler.step()
 
     def _use_compile(self, compile: str, derivatives: str) -> bool:
         """Whether to compile: ``compile="on"``, or "auto" for runs of at least ``COMPILE_FROM_STEPS``.
@@ -172,6 +193,10 @@ class TrainingLoop:
             if in_main:
                 signal.signal(signal.SIGINT, previous)
 
+    def _adam_key(self) -> dict:
+        """The Adam form, for a run key: only when not the default, so that older checkpoints still match."""
+        return {"adam": self.adam} if self.adam != "torch" else {}
+
     def _stop_interrupted(self) -> None:
         if self.checkpoint:
             self.save_checkpoint()
@@ -190,7 +215,8 @@ class Trainer(TrainingLoop):
     the reference path (nested autograd) for the input derivatives instead of the networks'
     forward propagation; both give the same numbers to rounding. ``compile`` compiles the loss
     terms and their gradients into one graph (``compiled_step``) "on", "off", or for runs of at
-    least ``COMPILE_FROM_STEPS`` steps ("auto"); the reference path is never compiled.
+    least ``COMPILE_FROM_STEPS`` steps ("auto"); the reference path is never compiled. ``adam``
+    is where Adam adds its epsilon, PyTorch's form or TensorFlow 1's (see ``_adam_step``).
     """
 
     def __init__(self, problem: Problem, net: nn.Module, weighting: Weighting,
@@ -199,8 +225,8 @@ class Trainer(TrainingLoop):
                  checkpoint: str | Path | None = None, progress: bool = True,
                  callback: Callable[[Trainer, int], None] | None = None,
                  derivatives: Literal["auto", "autograd"] = "auto",
-                 compile: Literal["auto", "on", "off"] = "auto"):
-        super().__init__(problem, budget, steps, device, checkpoint, progress, callback)
+                 compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch"):
+        super().__init__(problem, budget, steps, device, checkpoint, progress, callback, adam)
         self.weighting, self.seed = weighting, seed
         self.net = net.to(self.device)
         # The loss sees the network itself (fast Taylor-mode derivatives) or, on the reference
@@ -269,16 +295,18 @@ class Trainer(TrainingLoop):
         grads = {t: list(g.values()) for t, (g, _) in result.items()}
         return losses, grads
 
+    def _update_weights(self, grads: dict[str, list[torch.Tensor]]) -> None:
+        """Let the weighting read the per-term gradients of its statistic parameters."""
+        position = {id(p): i for i, p in enumerate(self.params)}
+        chosen = [position[id(p)] for p in self.weighting.statistic_parameters(self.net)]
+        self.weighting.update([grads["residual"][i] for i in chosen],
+                              {t: [grads[t][i] for i in chosen] for t in self.weighting.terms})
+        bad = [t for t, w in self.weighting.weights.items() if not math.isfinite(w)]
+        if bad:
+            self._raise_non_finite(f"the weight of term {bad[0]!r} is {self.weighting.weights[bad[0]]}")
+
     def _set_gradients(self, grads: dict[str, list[torch.Tensor]]) -> None:
-        """Let the weighting read the per-term gradients if it asks, then set grad = g_r + sum_i lambda_i g_i."""
-        if self.weighting.needs_gradients(self.step):
-            position = {id(p): i for i, p in enumerate(self.params)}
-            chosen = [position[id(p)] for p in self.weighting.statistic_parameters(self.net)]
-            self.weighting.update([grads["residual"][i] for i in chosen],
-                                  {t: [grads[t][i] for i in chosen] for t in self.weighting.terms})
-            bad = [t for t, w in self.weighting.weights.items() if not math.isfinite(w)]
-            if bad:
-                self._raise_non_finite(f"the weight of term {bad[0]!r} is {self.weighting.weights[bad[0]]}")
+        """grad = g_r + sum_i lambda_i g_i."""
         total = grads["residual"]
         for t in self.weighting.terms:
             total = torch._foreach_add(total, grads[t], alpha=self.weighting.weights[t])
@@ -290,23 +318,35 @@ class Trainer(TrainingLoop):
         return self.problem.losses(self.field, batch)
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """One Adam step on a fresh batch; returns the unweighted loss terms before the step."""
+        """One Adam step on a fresh batch; returns the unweighted loss terms before the step.
+
+        On a step where the weighting updates, it reads the per-term gradients before the Adam
+        step, or, with ``after_step``, those at the new parameters on the same batch.
+        """
         batch = {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
+        update = self.weighting.needs_gradients(self.step)
+        before = update and not self.weighting.after_step
         compiled = self._compiled_term_gradients(batch) if self.compiled else None
         if compiled is not None:
             losses, grads = compiled
             self._check_finite(losses)
+            if before:
+                self._update_weights(grads)
             self._set_gradients(grads)
         else:
             losses = self.losses(batch)
             self._check_finite(losses)
             self.optimizer.zero_grad(set_to_none=True)
-            if self.weighting.needs_gradients(self.step):
-                self._set_gradients(self._eager_term_gradients(losses))
+            if before:
+                grads = self._eager_term_gradients(losses)
+                self._update_weights(grads)
+                self._set_gradients(grads)
             else:
                 self.weighting.total_loss(losses).backward()
-        self.optimizer.step()
-        self.scheduler.step()
+        self._adam_step()
+        if update and not before:
+            after = self._compiled_term_gradients(batch) if self.compiled else None
+            self._update_weights(after[1] if after is not None else self._eager_term_gradients(self.losses(batch)))
         return {t: v.detach() for t, v in losses.items()}
 
     def _log(self, step: int, losses: dict[str, torch.Tensor], lr: float) -> None:
@@ -323,8 +363,9 @@ class Trainer(TrainingLoop):
 
     # -- checkpoints -----------------------------------------------------------------------
     def _run_key(self) -> dict:
-        return {"problem": repr(self.problem), "net": type(self.net).__name__, "weighting": repr(self.weighting),
-                "budget": self.budget.name, "steps": self.steps, "seed": self.seed}
+        key = {"problem": repr(self.problem), "net": type(self.net).__name__, "weighting": repr(self.weighting),
+               "budget": self.budget.name, "steps": self.steps, "seed": self.seed}
+        return key | self._adam_key()
 
     def _state(self) -> dict:
         self.history.wall_s = self.wall_s

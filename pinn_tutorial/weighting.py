@@ -4,7 +4,9 @@ The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39): 
 residual L_r always has weight 1, and each boundary or initial term L_i has a weight lambda_i.
 A weighting object owns the lambda_i. The trainer asks it, every step, whether it wants the
 per-term gradients (``needs_gradients``); if so it hands them over (``update``) before the
-optimiser step, so the same gradients serve the estimate and the update.
+optimiser step, so the same gradients serve the estimate and the update, or, for a weighting
+with ``after_step`` (as the original code does it), after the step, from gradients at the new
+parameters on the same batch.
 
 The adaptive schemes move each weight towards a new estimate lambda_hat_i by the moving average
 of Eq. 41, lambda_i <- (1 - alpha) lambda_i + alpha lambda_hat_i: in every class here ``alpha``
@@ -28,6 +30,9 @@ Pooling = Literal["all", "layer_mean", "layer_ratio_max"]
 
 class Weighting:
     """Weights lambda_i for the terms after the residual; the base class keeps them fixed."""
+
+    # Whether ``update`` reads the gradients after the optimiser step (at the new parameters).
+    after_step = False
 
     def __init__(self, terms: Iterable[str], weights: dict[str, float] | None = None):
         self.terms = tuple(terms)
@@ -113,14 +118,19 @@ class LearningRateAnnealing(Weighting):
     (see ``results/`` and the book's annealing chapter for the runs). ``pooling`` overrides the
     form's pooling (see ``annealing_estimate``); the cavity code uses ``"layer_ratio_max"``.
 
-    The original code updates lambda right after the optimiser step, from gradients at the new
-    parameters; here it is updated just before, from the gradients that the step then uses, as
-    Algorithm 1 is written. This saves a backward pass and shifts the update by one step.
+    When lambda is updated differs too. By default it is updated just before the optimiser
+    step, from the gradients that the step then uses, as Algorithm 1 is written: the step at
+    n = 0, 10, 20, ... already uses the new lambda. ``after_step=True`` does what the original
+    code does: the step uses the old lambda, and lambda is then updated from the gradients at
+    the new parameters theta_{n+1} on the same batch (one extra backward pass every
+    ``update_every`` steps).
     """
 
     def __init__(self, terms: Iterable[str], form: Literal["code", "paper"] = "code",
-                 alpha: float | None = None, update_every: int = 10, pooling: Pooling | None = None):
+                 alpha: float | None = None, update_every: int = 10, pooling: Pooling | None = None,
+                 after_step: bool = False):
         super().__init__(terms)
+        self.after_step = bool(after_step)
         self.form = choose("annealing form", form, ("code", "paper"))
         self.alpha = alpha if alpha is not None else (0.1 if form == "code" else 0.9)
         if not 0 < self.alpha <= 1:
@@ -147,8 +157,10 @@ class LearningRateAnnealing(Weighting):
             self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimate
 
     def __repr__(self) -> str:
+        # after_step only when set, so that the repr (a checkpoint's run key) of the default is unchanged
+        after = ", after_step=True" if self.after_step else ""
         return (f"LearningRateAnnealing(form={self.form!r}, alpha={self.alpha}, "
-                f"update_every={self.update_every}, pooling={self.pooling!r})")
+                f"update_every={self.update_every}, pooling={self.pooling!r}{after})")
 
 
 class GradientNormWeighting(Weighting):

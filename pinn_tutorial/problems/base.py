@@ -74,6 +74,14 @@ class Problem(ABC):
         low, high = self.domain.low, self.domain.high
         return ((low + high) / 2).tolist(), ((high - low) / 12**0.5).tolist()
 
+    def sampled_input_scaling(self, generator: torch.Generator, n: int = 100_000) -> tuple[list[float], list[float]]:
+        """Mean and standard deviation (divided by n, as NumPy's) of n uniform points in the domain.
+
+        What the original code computes; ``input_scaling`` gives the values these estimate.
+        """
+        x = self.domain.sample(n, generator, dtype=torch.float64)
+        return x.mean(0).tolist(), x.std(0, correction=0).tolist()
+
     def evaluation_grid(self, n: int = 100) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
         """Points of an n x n (or n) linspace grid, the exact solution there, and the grid's shape."""
         x, shape = grid(self.domain.low.tolist(), self.domain.high.tolist(), n)
