@@ -122,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--input-scaling", default="exact",
                        help="standardise the inputs with the exact statistics of the domain ('exact', default) or "
                             "with those of 10^5 random points, as the original code does ('sampled')")
+    train.add_argument("--pooling", default=None,
+                       help="how Algorithm 1 pools the layers: all, layer_mean, layer_ratio_max "
+                            "(default: the original code's for the problem)")
     train.add_argument("--adam", default="torch",
                        help="Adam's epsilon as PyTorch adds it ('torch', default) or as TensorFlow 1 does ('tf1')")
     train.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
@@ -157,7 +160,9 @@ def parser() -> argparse.ArgumentParser:
         "sweep", help="run one of the paper's studies over many settings, e.g. Table 2's architecture grid",
         description="'helmholtz-architectures': Helmholtz with 30, 50 and 100 units x 3, 5 and 7 hidden layers, "
                     "M1..M4 (Table 2). 'helmholtz-code-details': Helmholtz M4 with each detail in which the "
-                    "original code differs from the library's defaults, and with all of them. Jobs run as for "
+                    "original code differs from the library's defaults, and with all of them. "
+                    "'cavity-velocity-study': the velocity-pressure cavity, M3 and M4, with the paper's 5 layers "
+                    "of 50, one wall weight for u and v, and Algorithm 1 pooled by a global max. Jobs run as for "
                     "reproduce; then the table.")
     sweep.add_argument("name", help=f"one of: {', '.join(SWEEPS)}")
     _sweep_options(sweep)
@@ -227,7 +232,7 @@ def train_command(args: argparse.Namespace) -> None:
     seeds = args.seeds or [args.seed or 0]
     exps = [Experiment(args.problem, args.method, get_budget(args.budget).name, seed, args.form, args.variant,
                        args.steps, dict(args.param), args.derivatives, args.width, args.depth,
-                       args.lambda_update, args.input_scaling, args.adam) for seed in seeds]
+                       args.lambda_update, args.input_scaling, args.adam, args.pooling) for seed in seeds]
     check_writable(args.out)
     options = {"resume": not args.fresh, "progress": not args.no_progress, "device": args.device}
     if args.seeds is None:

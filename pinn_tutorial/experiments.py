@@ -28,7 +28,7 @@ from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, build, get_method
 from .paper import reported
 from .problems import PROBLEMS, Problem, get_problem
 from .training import ADAM_FORMS, History, Trainer, TrainingLoop
-from .weighting import Weighting
+from .weighting import POOLINGS, Weighting
 
 
 @dataclass
@@ -40,7 +40,8 @@ class Experiment:
     set apart (see ``methods.build`` and ``training.TrainingLoop._adam_step``): ``lambda_update``
     ("after_step": Algorithm 1 updates lambda after the Adam step, M2/M4 only), ``input_scaling``
     ("sampled": the input statistics of 10^5 random points) and ``adam`` ("tf1": TensorFlow 1's
-    epsilon).
+    epsilon). ``pooling`` overrides how Algorithm 1 pools the layers (M2, M4; default: the
+    original code's for the problem).
     """
 
     problem: str
@@ -57,12 +58,15 @@ class Experiment:
     lambda_update: str = "before_step"
     input_scaling: str = "exact"
     adam: str = "torch"
+    pooling: str | None = None
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
         choose("lambda update", self.lambda_update, LAMBDA_UPDATES)
         choose("input scaling", self.input_scaling, INPUT_SCALINGS)
         choose("Adam form", self.adam, ADAM_FORMS)
+        if self.pooling is not None:
+            choose("pooling", self.pooling, POOLINGS)
         for name in ("width", "depth"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -82,7 +86,7 @@ class Experiment:
 
         A network other than the paper's adds its hidden layers, e.g. ``_100x7net`` (width x depth),
         and each of the original code's details that is set adds its name: ``_lambda-after``
-        (M2, M4), ``_sampled-scaling``, ``_tf1-adam``.
+        (M2, M4), ``_sampled-scaling``, ``_tf1-adam``; a pooling set for M2, M4 adds e.g. ``_pooling-all``.
         """
         preset = get_method(self.method)
         method = self.method + (f"-{self.form}" if preset.annealing else "")
@@ -96,6 +100,7 @@ class Experiment:
         details = "_lambda-after" if preset.annealing and self.lambda_update == "after_step" else ""
         details += "_sampled-scaling" if self.input_scaling == "sampled" else ""
         details += "_tf1-adam" if self.adam == "tf1" else ""
+        details += f"_pooling-{self.pooling.replace('_', '-')}" if preset.annealing and self.pooling else ""
         return f"{self.problem}{extras}_{method}{net}_{self.budget}{steps}{path}{details}_seed{self.seed}"
 
 
@@ -195,7 +200,8 @@ def write_result(out: Path, exp: Experiment, result: dict) -> None:
 
 def _build(exp: Experiment, problem: Problem) -> tuple[nn.Module, Weighting]:
     return build(exp.method, problem, seed=exp.seed, layers=exp.layers(problem), form=exp.form,
-                 variant=exp.variant, lambda_update=exp.lambda_update, input_scaling=exp.input_scaling)
+                 variant=exp.variant, lambda_update=exp.lambda_update, input_scaling=exp.input_scaling,
+                 pooling=exp.pooling)
 
 
 def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = True,

@@ -22,7 +22,7 @@ from torch import nn
 from .config import choose
 from .networks import ARCHITECTURES
 from .problems import Problem
-from .weighting import FixedWeights, GradientNormWeighting, LearningRateAnnealing, Weighting
+from .weighting import FixedWeights, GradientNormWeighting, LearningRateAnnealing, Pooling, Weighting
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def get_method(name: str) -> Method:
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
           form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "code",
           lambda_update: Literal["before_step", "after_step"] = "before_step",
-          input_scaling: Literal["exact", "sampled"] = "exact") -> tuple[nn.Module, Weighting]:
+          input_scaling: Literal["exact", "sampled"] = "exact", pooling: Pooling | None = None,
+          ) -> tuple[nn.Module, Weighting]:
     """A freshly initialised network (seeded) and its weighting for ``method`` on ``problem``.
 
     ``layers`` defaults to the problem's paper network; ``form`` picks the form of
@@ -71,7 +72,8 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
     before the Adam step or after it as the original code does; ``variant`` the form of the gated
     network for M3/M4 (see ``ModifiedMLP``). ``input_scaling`` standardises the inputs with the
     exact mean and standard deviation of a uniform point, or with those of 10^5 points drawn with
-    ``seed``, as the original code does.
+    ``seed``, as the original code does. ``pooling`` overrides how Algorithm 1 pools the layers
+    (default: the original code's for the problem; see ``weighting.annealing_estimate``).
     """
     preset = get_method(method)
     choose("lambda update", lambda_update, LAMBDA_UPDATES)
@@ -84,7 +86,7 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
     kwargs = {"variant": variant} if preset.architecture == "modified_mlp" else {}
     net = ARCHITECTURES[preset.architecture](layers or problem.default_layers, mean, std, **kwargs)
     if preset.annealing:
-        pooling = problem.annealing_pooling if form == "code" else None
+        pooling = pooling or (problem.annealing_pooling if form == "code" else None)
         weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form, pooling=pooling,
                                                      after_step=lambda_update == "after_step")
     elif preset.weighting == "gradient_norm":

@@ -26,6 +26,7 @@ from .config import choose
 
 Grads = Sequence[torch.Tensor]
 Pooling = Literal["all", "layer_mean", "layer_ratio_max"]
+POOLINGS = ("all", "layer_mean", "layer_ratio_max")
 
 
 class Weighting:
@@ -81,7 +82,7 @@ def annealing_estimate(residual_grads: Grads, term_grads: Grads, pooling: Poolin
     - ``"layer_ratio_max"``: the largest per-layer ratio max|grad_l L_r| / mean|grad_l L_i|,
       as the original cavity code computes it.
     """
-    choose("pooling", pooling, ("all", "layer_mean", "layer_ratio_max"))
+    choose("pooling", pooling, POOLINGS)
     if len(residual_grads) != len(term_grads) or not residual_grads:
         raise ValueError("need one residual and one term gradient for each parameter tensor")
     r_max = torch.stack([g.abs().max() for g in residual_grads])

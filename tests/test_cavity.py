@@ -123,3 +123,34 @@ def test_a_short_run_reports_the_errors_of_the_velocity_magnitude_on_the_grid(pr
     spectral = np.linalg.norm((speed - reference).reshape(50, 50), 2) / np.linalg.norm(reference.reshape(50, 50), 2)
     reported = problem.metrics(problem.predict(net, x), exact, shape)
     assert reported == {"rel_l2_spectral": pytest.approx(spectral, rel=1e-4)}
+
+
+def test_one_wall_weight_is_the_sum_of_the_two_wall_terms():
+    separate, shared = CavityVelocityPressure(), CavityVelocityPressure(wall_weights=1)
+    assert shared.terms == ("residual", "boundary") and separate.terms == ("residual", "boundary_u", "boundary_v")
+    torch.manual_seed(2)
+    net = MLP([2, 12, 12, 3]).double()
+    batch = {k: v.double() for k, v in separate.sample(32, torch.Generator().manual_seed(3)).items()}
+    two, one = separate.losses(net, batch), shared.losses(net, batch)
+    assert one["boundary"].item() == pytest.approx((two["boundary_u"] + two["boundary_v"]).item(), rel=1e-12)
+    assert one["residual"].item() == two["residual"].item()
+    # by hand: the lid's target is (1, 0), the other walls' (0, 0); each wall a mean over its points
+    by_hand = sum((net(batch[e])[:, :2] - torch.tensor([1.0 if e == "top" else 0.0, 0.0], dtype=torch.float64))
+                  .pow(2).mean(dim=0).sum() for e in ("top", "bottom", "left", "right"))
+    assert one["boundary"].item() == pytest.approx(by_hand.item(), rel=1e-12)
+    with pytest.raises(ValueError, match="wall_weights"):
+        CavityVelocityPressure(wall_weights=3)
+
+
+def test_the_velocity_study_sweeps_only_what_changes_each_methods_training():
+    from pinn_tutorial.sweeps import named_sweep
+
+    runs = named_sweep("cavity-velocity-study", "paper", [0])
+    m3 = [r for r in runs if r.method == "M3"]
+    assert [(r.depth, r.params, r.pooling) for r in m3] == [(5, {}, None)]  # fixed weights: only the deeper net
+    m4 = {(r.depth, tuple(r.params.items()), r.pooling) for r in runs if r.method == "M4"}
+    assert m4 == {(5, (), None), (None, (("wall_weights", 1.0),), None), (None, (), "layer_mean"),
+                  (5, (("wall_weights", 1.0),), "layer_mean")}
+    net, weighting = build("M4", CavityVelocityPressure(wall_weights=1), pooling="layer_mean",
+                           layers=[2, 8, 8, 8, 8, 8, 3])
+    assert weighting.pooling == "layer_mean" and weighting.terms == ("boundary",) and net.layers[1:-1] == [8] * 5
