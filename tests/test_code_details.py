@@ -143,3 +143,27 @@ def test_the_code_details_sweep_is_m4_with_each_detail_and_all_of_them():
     assert len(runs) == 2 * len(CODE_DETAILS) and {r.method for r in runs} == {"M4"}
     assert len({r.stem() for r in runs}) == len(runs)
     assert {r.method for r in named_sweep("helmholtz-code-details", "paper", [0], ("M2",))} == {"M2"}
+
+
+def test_the_evaluation_grid_and_norm_are_the_original_codes():
+    """The fourth candidate for the Helmholtz gap needs no run: Helmholtz2D.py evaluates on
+    meshgrid(linspace(-1, 1, 100), linspace(-1, 1, 100)), and np.linalg.norm(., 2) of an (N, 1)
+    column is its Euclidean norm; the library's grid holds the same points, in another order."""
+    import numpy as np
+
+    from pinn_tutorial.metrics import relative_l2
+
+    problem = Helmholtz()
+    x, exact, shape = problem.evaluation_grid(100)
+    line = np.linspace(-1, 1, 100)
+    x1, x2 = np.meshgrid(line, line)
+    code = np.hstack((x1.flatten()[:, None], x2.flatten()[:, None]))
+    assert shape == [100, 100]
+    # (torch and NumPy may place a linspace point one rounding apart)
+    np.testing.assert_allclose(np.unique(x.numpy(), axis=0), np.unique(code, axis=0), rtol=0, atol=1e-15)
+    u_star = np.sin(np.pi * code[:, :1]) * np.sin(4 * np.pi * code[:, 1:])
+    u_pred = u_star + 0.01 * np.cos(3 * code[:, :1])  # any prediction
+    code_error = np.linalg.norm(u_star - u_pred, 2) / np.linalg.norm(u_star, 2)
+    ours = relative_l2(torch.from_numpy(u_pred), torch.from_numpy(u_star))
+    assert ours == pytest.approx(code_error, rel=1e-12)
+    torch.testing.assert_close(problem.exact(torch.from_numpy(code)), torch.from_numpy(u_star))
