@@ -78,6 +78,12 @@ def test_an_ensemble_member_with_lambda_after_the_step_equals_its_single_run(com
         assert history.losses["residual"] == pytest.approx(single.losses["residual"], rel=rel)
     assert histories[0].weights["boundary"][-1] > 2
     assert histories[0].weights["boundary"] != pytest.approx(histories[1].weights["boundary"], rel=1e-3)
+    if compile == "on":  # the single run's compiled path too: its second pass at the new parameters
+        net, weighting = build("M2", problem, seed=0, layers=[1, 8, 8, 1], lambda_update="after_step")
+        single = Trainer(problem, net, weighting, budget=budget, seed=0, device="cpu", progress=False, compile="on")
+        compiled = single.run()
+        assert single.compiled
+        assert compiled.weights["boundary"] == pytest.approx(histories[0].weights["boundary"], rel=1e-4)
 
 
 def test_tf1_adam_puts_epsilon_on_the_uncorrected_root():
