@@ -16,6 +16,9 @@ with Algorithm 1 (its per-term gradients are the ones the step uses, so it costs
 pass), on the same trainer, interleaved over several repeats after a warm-up. The table gives the
 median milliseconds per step and the ratio to nested autograd measured in the same run; the
 machine may be noisy, so the ratios are the claim.
+
+``read_report`` reads a report back (every format ``bench`` has printed), so that the book's
+tables come from the stored files under ``results/bench/``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -54,6 +58,11 @@ PATH_SETTINGS = {  # each derivative path as the Trainer's settings
     "fast compiled": {"derivatives": "auto", "compile": "on"},
 }
 NETWORKS = {"MLP": "M1", "ModifiedMLP": "M3"}
+WEIGHTINGS = ("fixed", "Algorithm 1")
+OUTSIDE_PATHS = ("plain PyTorch", "DeepXDE")  # the rows that use no library code (Helmholtz only)
+# The project's aim for a complete paper-budget run of Helmholtz M4 as a user starts it: at most this
+# many times 40,000 steps of the reference (nested autograd, gated network, Algorithm 1) timed in the same run.
+FULL_RUN_TARGET = 0.35
 
 
 def _exact(x: torch.Tensor) -> torch.Tensor:
@@ -238,42 +247,143 @@ def full_run(problem: str, method: str, budget: str | Budget = "paper", device: 
         subprocess.run(command, check=True, capture_output=True, env=env)
         wall_s = time.perf_counter() - start
         result = json.loads((Path(out) / f"{Experiment(problem, method, budget_name).stem()}.json").read_text())
-    return {"problem": problem, "method": method, "budget": budget_name, "steps": result["steps"],
-            "wall_s": wall_s, "train_s": result["wall_s"], "rel_l2": result["rel_l2"]}
+    return {"problem": problem, "method": method, "budget": budget_name, "cache": "warm" if warm_cache else "empty",
+            "steps": result["steps"], "wall_s": wall_s, "train_s": result["wall_s"], "rel_l2": result["rel_l2"]}
 
 
 def deepxde_available() -> bool:
     return importlib.util.find_spec("deepxde") is not None
 
 
-def report(repeats: int = 9, full: bool = False, device: str | None = None, compile: bool = True) -> str:
-    """The whole benchmark as printable text (``compile=False`` leaves out the compiled path)."""
-    paths = tuple(PATH_SETTINGS) if compile else tuple(p for p in PATH_SETTINGS if PATH_SETTINGS[p]["compile"] == "off")
-    rows = step_times(repeats=repeats, paths=paths, device=device)
-    dev = get_device(device)
-    text = [f"{datetime.date.today()}, pinn_tutorial commit {git_commit()}, {machine(dev)}, torch {torch.__version__}",
-            "Helmholtz, 128 points per term, 3 hidden layers x 50",
+def report_heading(device: torch.device) -> str:
+    """The first line of a report: date, commit, machine and torch version."""
+    return f"{datetime.date.today()}, pinn_tutorial commit {git_commit()}, {machine(device)}, torch {torch.__version__}"
+
+
+def format_full_run(run: dict, nested_ms: float) -> str:
+    """One complete run of ``bench --full`` (``run`` as ``full_run`` returns it) as a line of the report.
+
+    Helmholtz's wall is also given as a ratio to ``run["steps"]`` steps of ``nested_ms`` milliseconds;
+    Klein-Gordon's beside the paper's wall time (Table 3).
+    """
+    paper = (f"; the paper's laptop CPU: {KLEIN_GORDON_TRAIN_TIME_S[run['method']]:,.0f} s (Table 3)"
+             if run["problem"] == "klein_gordon" else "")
+    ratio = (f", x nested {run['wall_s'] / (run['steps'] * nested_ms / 1000):.2f}"
+             if run["problem"] == "helmholtz" else "")
+    return (f"  {run['problem']} {run['method']}, {run['cache']} cache: wall {run['wall_s']:.0f} s, "
+            f"train {run['train_s']:.0f} s ({run['train_s'] / run['steps'] * 1000:.2f} ms/step)"
+            f"{ratio}, relative L2 error {run['rel_l2']:.2e}{paper}")
+
+
+def format_report(rows: list[dict], repeats: int, heading: str, runs: list[dict] | None = None,
+                  deepxde_installed: bool = True) -> str:
+    """The text of ``bench`` from what it measured: the step table's ``rows`` and, for ``--full``, the ``runs``."""
+    text = [heading, "Helmholtz, 128 points per term, 3 hidden layers x 50",
             f"median of {repeats} repeats of 50 steps after warm-up", "", format_step_table(rows)]
-    if not deepxde_available():
+    if not deepxde_installed:
         text += ["", "deepxde is not installed: its Helmholtz script was not timed (pip install deepxde to add it)."]
-    if full:
+    if runs:
         nested = next(r for r in rows if (r["network"], r["path"], r["weighting"])
                       == ("ModifiedMLP", "nested autograd", "Algorithm 1"))["ms_per_step"]
         text += ["", "complete runs at the paper budget (40,000 steps) as `python -m pinn_tutorial train` starts them,",
                  "each in a fresh process: wall = start to exit, train = the training loop (compile included);",
                  "empty cache = compiled from scratch, warm cache = a second run on the same compile cache;",
                  f"x nested = wall / (40,000 steps x {nested:.2f} ms, the nested-autograd ModifiedMLP step above)"]
-        for problem in ("helmholtz", "klein_gordon"):
-            for warm in (False, True):
-                run = full_run(problem, "M4", device=device, warm_cache=warm)
-                paper = (f"; the paper's laptop CPU: {KLEIN_GORDON_TRAIN_TIME_S['M4']:,.0f} s (Table 3)"
-                         if problem == "klein_gordon" else "")
-                ratio = (f", x nested {run['wall_s'] / (run['steps'] * nested / 1000):.2f}"
-                         if problem == "helmholtz" else "")
-                text.append(f"  {problem} M4, {'warm' if warm else 'empty'} cache: wall {run['wall_s']:.0f} s, "
-                            f"train {run['train_s']:.0f} s ({run['train_s'] / run['steps'] * 1000:.2f} ms/step)"
-                            f"{ratio}, relative L2 error {run['rel_l2']:.2e}{paper}")
+        text += [format_full_run(run, nested) for run in runs]
     return "\n".join(text)
+
+
+def report(repeats: int = 9, full: bool = False, device: str | None = None, compile: bool = True) -> str:
+    """The whole benchmark as printable text (``compile=False`` leaves out the compiled path)."""
+    paths = tuple(PATH_SETTINGS) if compile else tuple(p for p in PATH_SETTINGS if PATH_SETTINGS[p]["compile"] == "off")
+    rows = step_times(repeats=repeats, paths=paths, device=device)
+    runs = [full_run(problem, "M4", device=device, warm_cache=warm)
+            for problem in ("helmholtz", "klein_gordon") for warm in (False, True)] if full else []
+    return format_report(rows, repeats, report_heading(get_device(device)), runs, deepxde_available())
+
+
+# -- reading a report back -----------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(\d{4}-\d\d-\d\d), pinn_tutorial commit (\S+), (.+), torch (\S+)$")
+_STEP_ROW = re.compile(rf"^({'|'.join(sorted(NETWORKS, key=len, reverse=True))})\s+"
+                       rf"({'|'.join(OUTSIDE_PATHS + tuple(PATH_SETTINGS))})\s+({'|'.join(WEIGHTINGS)})"
+                       r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+_RUN = re.compile(r"^\s+(?P<problem>\w+) (?P<method>M\d)(?:, (?P<cache>empty|warm) cache)?: "
+                  r"(?:wall )?(?P<wall>[\d.]+) s"
+                  r"(?:, train (?P<train>[\d.]+) s)? \((?P<ms>[\d.]+) ms/step\)(?:, x nested (?P<x_nested>[\d.]+))?"
+                  r", relative L2 error (?P<rel_l2>[\d.e+-]+)"
+                  r"(?:; the paper's laptop CPU: (?P<paper>[\d,]+) s \(Table 3\))?\s*$")
+
+
+def parse_report(text: str) -> dict:
+    """What a ``bench`` report says, from its text; see ``read_report``."""
+    out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "repeats": None,
+           "rows": {}, "steps": None, "nested_ms": None, "runs": []}
+    section, runs_heading = None, []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("#"):
+            out["comment"].append(line.lstrip("# ").rstrip())
+        elif not line.strip():
+            section = None
+        elif section == "table":
+            if not (m := _STEP_ROW.match(line)):
+                raise ValueError(f"line {number} of the step table is not a row: {line!r}")
+            out["rows"][m[1], m[2], m[3]] = {"network": m[1], "path": m[2], "weighting": m[3],
+                                             "ms_per_step": float(m[4]), "vs_nested": float(m[5]),
+                                             "vs_fixed": float(m[6])}
+        elif section == "runs" and line.startswith(" "):
+            if not (m := _RUN.match(line)):
+                raise ValueError(f"line {number} is not a complete run: {line!r}")
+            out["runs"].append({
+                "problem": m["problem"], "method": m["method"], "cache": m["cache"], "wall_s": float(m["wall"]),
+                "train_s": float(m["train"]) if m["train"] else None, "ms_per_step": float(m["ms"]),
+                "x_nested": float(m["x_nested"]) if m["x_nested"] else None, "rel_l2": float(m["rel_l2"]),
+                "paper_s": float(m["paper"].replace(",", "")) if m["paper"] else None})
+        elif section == "runs":
+            runs_heading.append(line)
+        elif m := _HEADING.match(line):
+            out["date"], out["commit"], out["machine"], out["torch"] = m.groups()
+        elif line.startswith("network ") and "ms/step" in line:
+            section = "table"
+        elif line.startswith("complete runs at"):
+            section = "runs"
+            runs_heading.append(line)
+        elif m := re.match(r"median of (\d+) repeats", line):
+            out["repeats"] = int(m[1])
+    if out["torch"] is None and (m := re.search(r"torch (\d[\w.+]*)", text)):  # a hand-written heading (h100_*)
+        out["torch"] = m[1]
+    heading = " ".join(runs_heading)
+    if m := re.search(r"\(([\d,]+) steps\)", heading):
+        out["steps"] = int(m[1].replace(",", ""))
+    if m := re.search(r"x nested = wall / \([\d,]+ steps x ([\d.]+) ms", heading):
+        out["nested_ms"] = float(m[1])
+    fresh = "fresh process" in heading
+    for run in out["runs"]:
+        # The oldest format timed its runs inside the bench process, after the step table had compiled;
+        # the next started each in a fresh process with an empty compile cache; the newest says which.
+        run["cache"] = run["cache"] or ("empty" if fresh else "in process")
+        run["steps"] = out["steps"]
+    return out
+
+
+def read_report(path: str | os.PathLike) -> dict:
+    """What a file written from ``python -m pinn_tutorial bench`` says, in any format it has had.
+
+    Returns a dict with
+    ``rows``: the step table, ``{(network, path, weighting): row}`` with the keys of ``step_times``
+    (``ms_per_step``, ``vs_nested``, ``vs_fixed``, ...);
+    ``runs``: the complete runs of ``--full``, each a dict with ``problem``, ``method``, ``cache``
+    (``"empty"``: a fresh process compiling from scratch, ``"warm"``: a fresh process on the compile cache
+    of an earlier run, ``"in process"``: the oldest format, run inside the bench process after its step
+    table had compiled), ``wall_s``, ``train_s`` (None where not printed), ``ms_per_step``, ``x_nested``
+    (the wall over ``steps`` nested-autograd gated steps; None where not printed), ``rel_l2``, ``paper_s``
+    (the paper's time, Klein-Gordon) and ``steps``;
+    ``nested_ms``: the nested-autograd ModifiedMLP step with Algorithm 1 that ``x_nested`` divides by;
+    ``date``, ``commit``, ``machine``, ``torch``, ``repeats`` from the heading, and ``comment``: the
+    lines starting with ``#`` (the command and the conditions, added by hand). A field that a file does not
+    state is None. A line in the step table or among the runs that does not parse raises ``ValueError``.
+    """
+    return parse_report(Path(path).read_text())
 
 
 # -- many runs at once: `bench --ensemble` -------------------------------------------------------
@@ -370,7 +480,7 @@ def ensemble_report(repeats: int = 5, device: str | None = None, compile: bool =
     dev = get_device(device)
     path = "compiled" if compile else "eager"
     return "\n".join([
-        f"{datetime.date.today()}, pinn_tutorial commit {git_commit()}, {machine(dev)}, torch {torch.__version__}",
+        report_heading(dev),
         f"Helmholtz M4 (gated 3 x 50, Algorithm 1), 128 points per term, fast {path} path, 1 thread per process "
         "unless the layout says otherwise",
         f"median of {repeats} rounds of 50 steps after warm-up; a round of 2 processes ends with the slower one",

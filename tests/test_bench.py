@@ -1,19 +1,34 @@
 """The benchmark commands run and report what they measured (the timings themselves are not asserted)."""
 
+import datetime
 import os
+import random
+import re
+from pathlib import Path
 
 import pytest
+import torch
 
 from pinn_tutorial.bench import (
     LAYOUTS,
+    NETWORKS,
+    OUTSIDE_PATHS,
+    PATH_SETTINGS,
+    WEIGHTINGS,
     deepxde_helmholtz,
     ensemble_times,
     format_ensemble_table,
+    format_report,
     format_step_table,
     full_run,
+    read_report,
+    report_heading,
     step_times,
 )
-from pinn_tutorial.experiments import Experiment, run_experiment
+from pinn_tutorial.experiments import Experiment, git_commit, machine, run_experiment
+from pinn_tutorial.paper import KLEIN_GORDON_TRAIN_TIME_S
+
+BENCH = Path(__file__).resolve().parents[1] / "results" / "bench"
 
 
 def test_step_table_has_every_network_path_and_weighting():
@@ -35,7 +50,7 @@ def test_full_run_is_the_run_a_user_starts(tmp_path):
     """The timed fresh process trains exactly the run `train` makes (same seed, same error)."""
     run = full_run("poisson1d", "M1", budget="quick")
     same = run_experiment(Experiment("poisson1d", "M1", "quick"), tmp_path, progress=False, device="cpu")
-    assert run["steps"] == 300 and run["rel_l2"] == same["rel_l2"]
+    assert run["steps"] == 300 and run["rel_l2"] == same["rel_l2"] and run["cache"] == "empty"
     assert run["wall_s"] > run["train_s"]  # the process also starts Python and imports torch
 
 
@@ -56,3 +71,117 @@ def test_deepxde_script_trains_when_deepxde_is_installed():
         pytest.skip("deepxde is installed with another backend")
     train = deepxde_helmholtz(batch_size=16)
     train(3)  # three Adam steps on freshly drawn points, without error
+
+
+# -- reading reports back ------------------------------------------------------------------------------
+
+
+def _measured(seed=0):
+    """Step-table rows and complete runs as bench measures them, with made-up times (2 decimals, as printed)."""
+    rng = random.Random(seed)
+    rows = [{"network": "MLP", "path": "plain PyTorch", "weighting": "fixed"}] + [
+        {"network": n, "path": p, "weighting": w} for n in NETWORKS for p in PATH_SETTINGS for w in WEIGHTINGS]
+    for r in rows:
+        r.update(ms_per_step=round(rng.uniform(2, 15), 2), vs_nested=round(rng.uniform(0.2, 1), 2),
+                 vs_fixed=round(rng.uniform(0.9, 1.1), 2))
+    runs = [{"problem": p, "method": "M4", "budget": "paper", "cache": c, "steps": 40_000,
+             "wall_s": rng.uniform(100, 400), "train_s": rng.uniform(90, 390), "rel_l2": rng.uniform(1e-3, 1e-2)}
+            for p in ("helmholtz", "klein_gordon") for c in ("empty", "warm")]
+    return rows, runs
+
+
+def test_a_report_reads_back_as_what_bench_measured(tmp_path):
+    """Round trip: the text bench prints, read back, gives its rows, runs and heading to the printed digits."""
+    rows, runs = _measured()
+    path = tmp_path / "full_cpu.txt"
+    path.write_text("# python -m pinn_tutorial bench --full   (a note)\n"
+                    + format_report(rows, 5, report_heading(torch.device("cpu")), runs, deepxde_installed=False))
+    back = read_report(path)
+    assert list(back["rows"].values()) == rows  # same rows, same order, same keys
+    assert format_step_table(list(back["rows"].values())) == format_step_table(rows)
+    nested = next(r["ms_per_step"] for r in rows
+                  if (r["network"], r["path"], r["weighting"]) == ("ModifiedMLP", "nested autograd", "Algorithm 1"))
+    assert back["nested_ms"] == nested and back["steps"] == 40_000 and back["repeats"] == 5
+    assert len(back["runs"]) == len(runs)
+    for run, read in zip(runs, back["runs"]):
+        assert (read["problem"], read["method"], read["cache"], read["steps"]) == (
+            run["problem"], run["method"], run["cache"], run["steps"])
+        assert read["wall_s"] == round(run["wall_s"]) and read["train_s"] == round(run["train_s"])
+        assert read["ms_per_step"] == pytest.approx(run["train_s"] / run["steps"] * 1000, abs=0.005)
+        assert read["rel_l2"] == pytest.approx(run["rel_l2"], rel=0.01)
+        if run["problem"] == "helmholtz":  # the wall over 40,000 nested-autograd gated steps of the same table
+            assert read["x_nested"] == pytest.approx(run["wall_s"] / (run["steps"] * nested / 1000), abs=0.005)
+            assert read["paper_s"] is None
+        else:
+            assert read["x_nested"] is None and read["paper_s"] == KLEIN_GORDON_TRAIN_TIME_S["M4"]
+    assert back["date"] == str(datetime.date.today()) and back["commit"] == str(git_commit())
+    assert back["machine"] == machine(torch.device("cpu")) and back["torch"] == torch.__version__
+    assert back["comment"] == ["python -m pinn_tutorial bench --full   (a note)"]
+
+
+def test_a_step_table_without_complete_runs_has_no_runs(tmp_path):
+    rows, _ = _measured(1)
+    path = tmp_path / "cpu.txt"
+    path.write_text(format_report(rows, 9, report_heading(torch.device("cpu"))))
+    back = read_report(path)
+    assert list(back["rows"].values()) == rows and back["runs"] == [] and back["nested_ms"] is None
+
+
+def test_a_line_that_does_not_parse_fails_loudly(tmp_path):
+    rows, runs = _measured(2)
+    text = format_report(rows, 5, report_heading(torch.device("cpu")), runs)
+    row = text.splitlines()[6]  # a row of the step table, then a complete run, each changed a little
+    run = next(ln for ln in text.splitlines() if "M4, warm cache" in ln)
+    for line, bad in ((row, row.replace("  ", " ? ", 1)), (run, run.replace(" s,", " seconds,"))):
+        assert bad != line
+        (tmp_path / "bad.txt").write_text(text.replace(line, bad))
+        with pytest.raises(ValueError, match=f"line {text.splitlines().index(line) + 1} "):
+            read_report(tmp_path / "bad.txt")
+
+
+def test_the_newest_full_report_reads_as_its_text_says():
+    """results/bench/full_cpu_*: each run from an empty and a warm cache, Helmholtz's wall in nested steps."""
+    path = sorted(BENCH.glob("full_cpu_*.txt"))[-1]
+    text, report = path.read_text(), read_report(path)
+    assert report["nested_ms"] == report["rows"]["ModifiedMLP", "nested autograd", "Algorithm 1"]["ms_per_step"]
+    assert [(r["problem"], r["cache"]) for r in report["runs"]] == [
+        (p, c) for p in ("helmholtz", "klein_gordon") for c in ("empty", "warm")]
+    runs = {(r["problem"], r["cache"]): r for r in report["runs"]}
+    warm = runs["helmholtz", "warm"]
+    line = next(ln for ln in text.splitlines() if "helmholtz M4, warm cache" in ln)
+    assert f"x nested {warm['x_nested']:.2f}," in line and f"wall {warm['wall_s']:.0f} s," in line
+    for run in runs.values():
+        assert run["wall_s"] > run["train_s"] > 0 and run["steps"] == 40_000
+        if run["x_nested"] is not None:  # the printed ratio is the printed wall over the printed step, to rounding
+            assert run["x_nested"] == pytest.approx(run["wall_s"] / (40 * report["nested_ms"]), abs=0.006)
+    assert runs["klein_gordon", "empty"]["paper_s"] == KLEIN_GORDON_TRAIN_TIME_S["M4"]
+    heading = next(ln for ln in text.splitlines() if not ln.startswith("#"))
+    assert heading == (f"{report['date']}, pinn_tutorial commit {report['commit']}, {report['machine']}, "
+                       f"torch {report['torch']}")
+
+
+# The step-table rows as the performance page read them before the reader moved into the library.
+FORMER_ROW = re.compile(r"(MLP|ModifiedMLP)\s+(plain PyTorch|DeepXDE|nested autograd|fast eager|fast compiled)\s+"
+                        r"(fixed|Algorithm 1)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt") if not p.name.startswith("ensemble")))
+def test_every_committed_report_reads_to_the_rows_it_always_had(name):
+    text, report = (BENCH / name).read_text(), read_report(BENCH / name)
+    former = {(m[1], m[2], m[3]): (float(m[4]), float(m[5]), float(m[6]))
+              for m in map(FORMER_ROW.match, text.splitlines()) if m}
+    assert former and {key: (r["ms_per_step"], r["vs_nested"], r["vs_fixed"])
+                       for key, r in report["rows"].items()} == former
+    assert all(r["path"] in OUTSIDE_PATHS + tuple(PATH_SETTINGS) for r in report["rows"].values())
+    assert report["torch"] and report["repeats"]
+    walls = [float(m[1]) for m in re.finditer(r"M4[^:\n]*: (?:wall )?(\d+) s", text)]
+    assert [r["wall_s"] for r in report["runs"]] == walls  # every complete run, none invented
+
+
+def test_the_oldest_formats_say_how_their_runs_were_started():
+    """cpu_2026-11-26a timed its runs inside the bench process; b and c in a fresh process, empty cache."""
+    assert {r["cache"] for r in read_report(BENCH / "cpu_2026-11-26a.txt")["runs"]} == {"in process"}
+    for name in ("cpu_2026-11-26b.txt", "cpu_2026-11-26c.txt"):
+        report = read_report(BENCH / name)
+        assert {r["cache"] for r in report["runs"]} == {"empty"} and report["machine"].startswith("AMD EPYC")
+        assert all(r["train_s"] < r["wall_s"] for r in report["runs"])
