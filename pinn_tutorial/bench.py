@@ -17,8 +17,8 @@ pass), on the same trainer, interleaved over several repeats after a warm-up. Th
 median milliseconds per step and the ratio to nested autograd measured in the same run; the
 machine may be noisy, so the ratios are the claim.
 
-``read_report`` reads a report back (every format ``bench`` has printed), so that the book's
-tables come from the stored files under ``results/bench/``.
+``read_report`` reads a report back (every format ``bench`` has printed), and ``read_ensemble_report`` one of
+``bench --ensemble``, so that the book's tables come from the stored files under ``results/bench/``.
 """
 
 from __future__ import annotations
@@ -473,15 +473,68 @@ def format_ensemble_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def ensemble_report(repeats: int = 5, device: str | None = None, compile: bool = True) -> str:
-    """``bench --ensemble`` as printable text."""
-    set_threads()  # so that the report's first line names the workers' thread count, not this process's
-    rows = ensemble_times(repeats=repeats, compile=compile, device=device)
-    dev = get_device(device)
+def format_ensemble_report(rows: list[dict], repeats: int, heading: str, compile: bool = True) -> str:
+    """The text of ``bench --ensemble`` from what it measured: the ``rows`` of ``ensemble_times``."""
     path = "compiled" if compile else "eager"
     return "\n".join([
-        report_heading(dev),
+        heading,
         f"Helmholtz M4 (gated 3 x 50, Algorithm 1), 128 points per term, fast {path} path, 1 thread per process "
         "unless the layout says otherwise",
         f"median of {repeats} rounds of 50 steps after warm-up; a round of 2 processes ends with the slower one",
         *[f"  {name}: {what}" for name, what in LAYOUTS.items()], "", format_ensemble_table(rows)])
+
+
+def ensemble_report(repeats: int = 5, device: str | None = None, compile: bool = True) -> str:
+    """``bench --ensemble`` as printable text."""
+    set_threads()  # so that the report's first line names the workers' thread count, not this process's
+    rows = ensemble_times(repeats=repeats, compile=compile, device=device)
+    return format_ensemble_report(rows, repeats, report_heading(get_device(device)), compile)
+
+
+_LAYOUT_LINE = re.compile(rf"^  ({'|'.join(map(re.escape, LAYOUTS))}): (.+)$")
+_ENSEMBLE_ROW = re.compile(rf"^\s*(\d+)\s+({'|'.join(map(re.escape, sorted(LAYOUTS, key=len, reverse=True)))})"
+                           r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+
+
+def parse_ensemble_report(text: str) -> dict:
+    """What a ``bench --ensemble`` report says, from its text; see ``read_ensemble_report``."""
+    out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "path": None,
+           "repeats": None, "steps": None, "layouts": {}, "rows": {}}
+    in_table = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("#"):
+            out["comment"].append(line.lstrip("# ").rstrip())
+        elif not line.strip():
+            in_table = False
+        elif in_table:
+            if not (m := _ENSEMBLE_ROW.match(line)):
+                raise ValueError(f"line {number} of the ensemble table is not a row: {line!r}")
+            out["rows"][int(m[1]), m[2]] = {"members": int(m[1]), "layout": m[2], "ms_per_member_step": float(m[3]),
+                                            "vs_sequential": float(m[4]), "vs_jobs2": float(m[5])}
+        elif m := _HEADING.match(line):
+            out["date"], out["commit"], out["machine"], out["torch"] = m.groups()
+        elif m := _LAYOUT_LINE.match(line):
+            out["layouts"][m[1]] = m[2]
+        elif line.split() and line.split()[:2] == ["E", "layout"]:
+            in_table = True
+        elif m := re.match(r"median of (\d+) rounds of (\d+) steps", line):
+            out["repeats"], out["steps"] = int(m[1]), int(m[2])
+        elif m := re.search(r", fast (compiled|eager) path,", line):
+            out["path"] = m[1]
+    return out
+
+
+def read_ensemble_report(path: str | os.PathLike) -> dict:
+    """What a file written from ``python -m pinn_tutorial bench --ensemble`` says.
+
+    Returns a dict with
+    ``rows``: the table, ``{(members, layout): row}`` in the order printed, each row with the keys of
+    ``ensemble_times`` (``members``, ``layout``, ``ms_per_member_step``, and the ratios ``vs_sequential``
+    and ``vs_jobs2`` to the same E's sequential and ``jobs 2`` layouts, as printed);
+    ``layouts``: each layout's description, as the report gives it;
+    ``path``: ``"compiled"`` or ``"eager"``; ``repeats`` and ``steps``: rounds of so many steps;
+    ``date``, ``commit``, ``machine``, ``torch`` from the heading, and ``comment``: the lines starting with
+    ``#`` (the command and the conditions, added by hand). A field that a file does not state is None.
+    A line in the table that does not parse raises ``ValueError``.
+    """
+    return parse_ensemble_report(Path(path).read_text())

@@ -17,10 +17,12 @@ from pinn_tutorial.bench import (
     WEIGHTINGS,
     deepxde_helmholtz,
     ensemble_times,
+    format_ensemble_report,
     format_ensemble_table,
     format_report,
     format_step_table,
     full_run,
+    read_ensemble_report,
     read_report,
     report_heading,
     step_times,
@@ -185,3 +187,65 @@ def test_the_oldest_formats_say_how_their_runs_were_started():
         report = read_report(BENCH / name)
         assert {r["cache"] for r in report["runs"]} == {"empty"} and report["machine"].startswith("AMD EPYC")
         assert all(r["train_s"] < r["wall_s"] for r in report["runs"])
+
+
+# -- reading an ensemble report back -------------------------------------------------------------------
+
+
+def _ensemble_rows(seed=0, sizes=(1, 4, 10)):
+    """Rows as ensemble_times gives them, with made-up times (3 decimals, ratios 2, as printed)."""
+    rng = random.Random(seed)
+    return [{"members": e, "layout": layout, "ms_per_member_step": round(rng.uniform(1, 5), 3),
+             "vs_sequential": round(rng.uniform(0.4, 1), 2), "vs_jobs2": round(rng.uniform(0.9, 2.2), 2)}
+            for e in sizes for layout in LAYOUTS if not (layout == "ensemble x 2 jobs" and e < 2)]
+
+
+@pytest.mark.parametrize("compile", [True, False])
+def test_an_ensemble_report_reads_back_as_what_bench_measured(tmp_path, compile):
+    rows = _ensemble_rows()
+    path = tmp_path / "ensemble_cpu.txt"
+    path.write_text("# python -m pinn_tutorial bench --ensemble   (a note)\n"
+                    + format_ensemble_report(rows, 7, report_heading(torch.device("cpu")), compile))
+    back = read_ensemble_report(path)
+    assert list(back["rows"].values()) == rows and list(back["rows"]) == [(r["members"], r["layout"]) for r in rows]
+    assert format_ensemble_table(list(back["rows"].values())) == format_ensemble_table(rows)
+    assert back["layouts"] == LAYOUTS and back["repeats"] == 7 and back["steps"] == 50
+    assert back["path"] == ("compiled" if compile else "eager")
+    assert back["date"] == str(datetime.date.today()) and back["commit"] == str(git_commit())
+    assert back["machine"] == machine(torch.device("cpu")) and back["torch"] == torch.__version__
+    assert back["comment"] == ["python -m pinn_tutorial bench --ensemble   (a note)"]
+
+
+def test_an_ensemble_row_that_does_not_parse_fails_loudly(tmp_path):
+    text = format_ensemble_report(_ensemble_rows(1), 5, report_heading(torch.device("cpu")))
+    lines = text.splitlines()
+    row = next(ln for ln in lines if "ensemble, 2 threads " in ln)
+    (tmp_path / "bad.txt").write_text(text.replace(row, row.replace("threads", "cores")))
+    with pytest.raises(ValueError, match=f"line {lines.index(row) + 1} "):
+        read_ensemble_report(tmp_path / "bad.txt")
+
+
+# The ensemble rows as the performance page read them before the reader moved into the library.
+FORMER_ENSEMBLE_ROW = re.compile(r"\s*(\d+)\s+(sequential|jobs 2|ensemble, 2 threads|ensemble x 2 jobs|ensemble)\s+"
+                                 r"([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("ensemble_*.txt")))
+def test_every_committed_ensemble_report_reads_as_its_text_says(name):
+    text, report = (BENCH / name).read_text(), read_ensemble_report(BENCH / name)
+    rows = list(report["rows"].values())
+    assert format_ensemble_table(rows) in text  # the printed table, digit for digit
+    former = {(int(m[1]), m[2]): (float(m[3]), float(m[4]), float(m[5]))
+              for m in map(FORMER_ENSEMBLE_ROW.match, text.splitlines()) if m}
+    assert former and {key: (r["ms_per_member_step"], r["vs_sequential"], r["vs_jobs2"])
+                       for key, r in report["rows"].items()} == former
+    for (size, _), r in report["rows"].items():  # each printed ratio is the printed times' ratio, to rounding
+        assert r["vs_sequential"] == pytest.approx(
+            r["ms_per_member_step"] / report["rows"][size, "sequential"]["ms_per_member_step"], abs=0.006)
+        assert r["vs_jobs2"] == pytest.approx(
+            r["ms_per_member_step"] / report["rows"][size, "jobs 2"]["ms_per_member_step"], abs=0.006)
+    assert report["layouts"] == LAYOUTS and report["path"] in ("compiled", "eager")
+    assert report["repeats"] and report["steps"] == 50 and report["comment"]
+    heading = next(ln for ln in text.splitlines() if not ln.startswith("#"))
+    assert heading == (f"{report['date']}, pinn_tutorial commit {report['commit']}, {report['machine']}, "
+                       f"torch {report['torch']}")
