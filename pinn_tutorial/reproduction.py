@@ -78,12 +78,20 @@ def _setting(result: dict) -> str:
         parts.append("inputs scaled by 10^5 samples")
     if result.get("adam", "torch") == "tf1":
         parts.append("TF1 Adam epsilon")
+    if METHODS[result["method"]].annealing and result.get("pooling"):
+        parts.append(f"Algorithm 1 pooled by {result['pooling']}")
     if result.get("params"):
         parts.append(", ".join(f"{k}={v:g}" for k, v in result["params"].items()))
     layers, default = result.get("layers"), getattr(PROBLEMS.get(result["problem"]), "default_layers", None)
     if layers and default and layers != default:
         parts.append(f"{layers[1]}x{len(layers) - 2} net")
     return "; ".join(parts)
+
+
+def is_default_setting(result: dict) -> bool:
+    """Whether a run is in its method's default setting: no switch departs from the library's defaults
+    (``_setting`` is empty), the problem's own network included (for Helmholtz, 3 hidden layers of 50)."""
+    return not _setting(result)
 
 
 def run_share_s(result: dict) -> float:
@@ -250,21 +258,38 @@ class PaperTable:
         """Our mean error per method, default setting only."""
         return {r["method"]: r["mean"] for r in self.rows if not r["setting"] and problem in (None, r["problem"])}
 
+    @staticmethod
+    def _seeds(seeds: list[int]) -> str:
+        """The seeds as short runs: [0, 1, 2, 3, 7] reads "0-3, 7"."""
+        runs: list[list[int]] = []
+        for s in sorted(seeds):
+            if runs and s == runs[-1][-1] + 1:
+                runs[-1].append(s)
+            else:
+                runs.append([s])
+        return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
     def markdown(self) -> str:
+        """The rows as a Markdown table: ours (mean +- std, the 95% t interval of the mean, the range over seeds)
+        beside the paper's figure, and whether that figure lies in our interval (``verdict``)."""
         spectral = any(r["spectral_mean"] is not None for r in self.rows)
         several = len({r["problem"] for r in self.rows}) > 1
-        head = (["problem"] if several else []) + ["method", "setting", "seeds", "ours: mean", "± std", "range",
-                                                    "paper", "ours / paper"]
-        head += (["spectral (code's norm)"] if spectral else []) + ["min per run", "paper's source"]
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(":--" if k < 3 + several else "--:"
-                                                               for k in range(len(head))) + "|"]
+        head = (["problem"] if several else []) + ["method", "setting", "seeds", "ours: mean ± std",
+                                                    "95% interval of our mean", "paper", "paper in it?",
+                                                    "ours / paper", "range over seeds"]
+        head += (["spectral (code's norm)"] if spectral else []) + ["minutes per run", "paper's source"]
+        text_columns = {"problem", "method", "setting", "seeds", "paper in it?", "paper's source"}
+        align = "|".join(":--" if h in text_columns else "--:" for h in head)
+        lines = ["| " + " | ".join(head) + " |", f"|{align}|"]
         for r in self.rows:
-            std = f"{r['std']:.1e}" if not math.isnan(r["std"]) else "-"
+            std = f" ± {r['std']:.1e}" if not math.isnan(r["std"]) else ""
+            tested = not math.isnan(r["ci_low"])
             cells = ([r["problem"]] if several else []) + [
-                r["method"], r["setting"] or "default", ", ".join(map(str, r["seeds"])), f"{r['mean']:.2e}", std,
-                f"{r['min']:.2e} - {r['max']:.2e}" if len(r["seeds"]) > 1 else "-",
-                f"{r['paper']:.2e}" if r["paper"] else "-",
-                f"{r['mean'] / r['paper']:.2f}" if r["paper"] else "-"]
+                r["method"], r["setting"] or "default", self._seeds(r["seeds"]), f"{r['mean']:.2e}{std}",
+                f"{r['ci_low']:.2e} to {r['ci_high']:.2e}" if tested else "-",
+                f"{r['paper']:.2e}" if r["paper"] else "-", verdict(r),
+                f"{r['mean'] / r['paper']:.2f}" if r["paper"] else "-",
+                f"{r['min']:.2e} to {r['max']:.2e}" if len(r["seeds"]) > 1 else "-"]
             if spectral:
                 cells.append(f"{r['spectral_mean']:.2e}" if r["spectral_mean"] is not None else "-")
             cells += [f"{r['wall_s'] / 60:.0f}", r["paper_source"] or "-"]
@@ -272,6 +297,8 @@ class PaperTable:
         # One entry per machine: a run that moved says so in its file; here the machines are enough.
         hardware = sorted({m for r in self.rows for h in r["hardware"] for m in re.split(r" to step \d+, then ", h)})
         notes = [f"*{self.title}*"] if self.title else []
+        notes.append("95% interval: Student's t interval of our mean over the seeds; paper in it?: consistent if the "
+                     "paper's figure lies inside it, differs if not, - with one seed (no interval).")
         notes.append("Paper: arXiv:2001.04536 v1. Ran on: " + "; ".join(hardware) + ".")
         return "\n".join(lines) + "\n\n" + " ".join(notes)
 

@@ -11,21 +11,27 @@ import torch  # noqa: E402
 from pinn_tutorial import Helmholtz, History, Poisson1D, Trainer, build  # noqa: E402
 from pinn_tutorial.config import Budget  # noqa: E402
 from pinn_tutorial.diagnostics import GradientMonitor, gradient_histograms, term_gradients  # noqa: E402
+from pinn_tutorial.paper import HELMHOLTZ_TABLE2  # noqa: E402
 from pinn_tutorial.plotting import (  # noqa: E402
+    METHOD_COLOURS,
     STYLE,
     TERM_COLOURS,
+    VERDICT_COLOURS,
     plot_error_history,
     plot_gated_network,
     plot_gradient_histograms,
     plot_gradient_ratio,
     plot_hessian_eigenvalues,
+    plot_interval_test,
     plot_loss_terms,
     plot_poisson_scaling,
     plot_solution_1d,
     plot_solution_2d,
+    plot_table2,
     plot_weights,
     use_style,
 )
+from pinn_tutorial.reproduction import summarise, verdict  # noqa: E402
 from pinn_tutorial.studies import poisson_gradient_scaling  # noqa: E402
 
 BUDGET = Budget("t", steps=20, batch_size=16, log_every=5, eval_every=10, checkpoint_every=10, grid_size=10)
@@ -182,3 +188,90 @@ def test_solution_1d_the_exact_solution_and_the_prediction_on_n_points():
     np.testing.assert_allclose(x, np.linspace(0.0, 1.0, 17), atol=1e-7)
     np.testing.assert_allclose(np.asarray(exact.get_ydata()).reshape(-1), np.sin(3 * x), atol=1e-6)
     np.testing.assert_allclose(np.asarray(pinn.get_ydata()).reshape(-1), np.sin(3 * x), atol=1e-6)
+
+
+def _result(method, seed, rel_l2, depth=3, width=50, problem="helmholtz", **setting):
+    """A paper-budget result file's content with only what summarise reads."""
+    return {"problem": problem, "method": method, "seed": seed, "budget": "paper", "steps": 40000, "rel_l2": rel_l2,
+            "wall_s": 60.0, "hardware": "cpu", "layers": [2, *[width] * depth, 1], "width": width, "depth": depth,
+            **setting}
+
+
+def test_interval_test_draws_each_rows_mean_interval_paper_figure_and_seeds():
+    errors = {"M1": [0.15, 0.2, 0.25], "M4": [3e-3, 4e-3, 5e-3], "M2": [0.02]}
+    results = [_result(m, s, e) for m, es in errors.items() for s, e in enumerate(es)]
+    results.append(_result("M4", 0, 0.5, form="paper"))  # another setting: neither a row here nor a seed of M4's
+    rows = [r for r in summarise(results) if not r["setting"]]
+    ax = plot_interval_test(rows, results=results)
+    assert ax.get_yscale() == "log"
+    (bars,) = ax.containers
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), [r["mean"] for r in rows])
+    segments = bars.lines[2][0].get_segments()
+    for row, segment in zip(rows, segments):
+        if np.isnan(row["ci_low"]):  # one seed: no bar
+            assert np.isnan(segment).all()
+        else:
+            np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["ci_low"], row["ci_high"]])
+    paper = next(line for line in ax.get_lines() if line.get_label() == "paper's figure")
+    np.testing.assert_allclose(paper.get_ydata(), [HELMHOLTZ_TABLE2[3, 50][r["method"]] for r in rows])
+    (seeds,) = [c for c in ax.collections if c.get_label() == "ours: one seed each"]
+    plotted = sorted(seeds.get_offsets()[:, 1])
+    assert plotted == pytest.approx(sorted(e for es in errors.values() for e in es))  # not the other setting's 0.5
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "ours: one seed each", "paper's figure", "ours: mean, 95% t interval"]
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == [f"{r['method']}\nn = {len(r['seeds'])}\n{verdict(r)}" for r in rows]
+    assert ticks[1].endswith("n = 1\n-")  # M2, one seed: untested
+
+
+def test_interval_test_names_the_setting_and_cuts_a_lower_end_below_zero():
+    results = [_result("M1", s, e) for s, e in enumerate((0.01, 0.01, 0.9))]  # t interval reaches below zero
+    results += [_result("M1", s, 0.2, derivatives="autograd") for s in range(2)]
+    rows = summarise(results)
+    assert rows[0]["ci_low"] < 0
+    ax = plot_interval_test(rows)
+    assert not [c for c in ax.collections if c.get_label() == "ours: one seed each"]  # no seeds without results
+    low_end = ax.containers[0].lines[2][0].get_segments()[0][0][1]
+    assert 0 < low_end < min(r["mean"] for r in rows)  # cut at the axis' floor, not at a negative value
+    assert any(line.get_marker() == "v" for line in ax.get_lines())
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["M1 / default", "M1 / autograd derivatives"]
+    with pytest.raises(ValueError, match="summarise"):
+        plot_interval_test([])
+
+
+def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
+    results = [_result(m, s, e * (1 + 0.1 * s)) for m, e in (("M1", 0.2), ("M2", 0.02), ("M3", 0.03), ("M4", 0.005))
+               for s in range(3)]
+    results += [_result("M4", 0, 0.004, depth=7, width=100)]  # one seed: a point without a bar
+    results += [_result("M4", s, 0.9, form="paper") for s in range(2)]  # another setting: not a Table 2 cell
+    rows = summarise(results)
+    left, right = plot_table2(rows)
+    points = {c.get_label(): c for c in left.containers}
+    assert set(points) == {"3x50 M1", "3x50 M2", "3x50 M3", "3x50 M4", "7x100 M4"}
+    row_of = {(r["depth"], r["width"], r["method"]): r for r in rows if not r["setting"] or "net" in r["setting"]}
+    for label, container in points.items():
+        depth, width = map(int, label.split()[0].split("x"))
+        row = row_of[depth, width, label.split()[1]]
+        assert container.lines[0].get_xdata()[0] == HELMHOLTZ_TABLE2[depth, width][row["method"]]
+        assert container.lines[0].get_ydata()[0] == pytest.approx(row["mean"])
+        assert container.lines[0].get_color() == METHOD_COLOURS[row["method"]]
+        if len(row["seeds"]) > 1:
+            segment = container.lines[2][0].get_segments()[0]
+            np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["ci_low"], row["ci_high"]])
+        else:
+            assert container.has_yerr is False
+    assert left.get_xscale() == left.get_yscale() == "log"
+    diagonal = [line for line in left.get_lines() if line.get_linestyle() == "--"]
+    assert len(diagonal) == 1 and list(diagonal[0].get_xdata()) == list(diagonal[0].get_ydata())  # ours = paper
+    # The grid: every one of the 36 cells, the paper's figure in each, ours (with n) where measured, else "no runs".
+    texts = {t.get_gid(): t.get_text() for t in right.texts}
+    assert len(texts) == 4 * len(HELMHOLTZ_TABLE2)
+    for (depth, width), cell in HELMHOLTZ_TABLE2.items():
+        for method, paper in cell.items():
+            assert texts[f"{depth}x{width} {method}"].startswith(f"paper {paper:.2e}\n")
+    assert texts["3x50 M1"].endswith(f"ours {row_of[3, 50, 'M1']['mean']:.2e}\nn = 3")
+    assert texts["7x100 M4"].endswith("n = 1") and texts["5x30 M2"].endswith("no runs")
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in right.patches]
+    assert colours.count("#ffffff") == 4 * len(HELMHOLTZ_TABLE2) - 5  # the cells without runs, drawn absent
+    assert colours[4 * 1 + 0] == VERDICT_COLOURS[verdict(row_of[3, 50, "M1"])]  # 3 x 50 is Table 2's second row
+    assert colours[4 * 8 + 3] == VERDICT_COLOURS["-"]  # 7 x 100 M4, one seed: untested

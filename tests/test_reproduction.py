@@ -7,7 +7,16 @@ import pytest
 
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment
-from pinn_tutorial.reproduction import format_table2, mean_interval, reproduce, summarise, table, verdict
+from pinn_tutorial.reproduction import (
+    PaperTable,
+    format_table2,
+    is_default_setting,
+    mean_interval,
+    reproduce,
+    summarise,
+    table,
+    verdict,
+)
 
 
 def test_reproduce_writes_result_files_and_table_reads_them(tmp_path):
@@ -24,7 +33,8 @@ def test_reproduce_writes_result_files_and_table_reads_them(tmp_path):
     m1 = rows[0]
     assert m1["mean"] == pytest.approx((results[0]["rel_l2"] + results[2]["rel_l2"]) / 2)
     text = table(tmp_path)
-    assert "1.81e-01" in text and "1.27e-02" in text  # the paper's figures, from pinn_tutorial.paper
+    # the paper's figures, from pinn_tutorial.paper: Table 2's ten-trial means for the 3 x 50 network
+    assert "1.06e-01" in text and "1.12e-02" in text
 
 
 def test_unknown_benchmark_and_empty_folder_are_explained(tmp_path):
@@ -102,3 +112,39 @@ def test_table_2_grid_sets_ours_beside_the_paper_per_architecture():
 def test_an_ensemble_members_wall_time_is_its_share():
     runs = [fake_result(seed=s, ensemble={"size": 4, "members": []}) for s in range(4)] + [fake_result(seed=4)]
     assert summarise(runs)[0]["wall_s"] == pytest.approx((4 * 100.0 / 4 + 100.0) / 5)
+
+
+def test_markdown_table_shows_the_interval_and_the_verdict():
+    """Each row carries our 95% t interval and whether the paper's figure lies in it, the numbers of the row."""
+    net = dict(layers=[2, 50, 50, 50, 1], width=50, depth=3)
+    runs = ([fake_result(method="M4", seed=s, rel_l2=e, **net) for s, e in enumerate((3e-3, 4e-3, 5e-3))]
+            + [fake_result(method="M2", seed=s, rel_l2=e, **net) for s, e in
+               zip((0, 1, 2, 3, 7), (2e-2, 3e-2, 4e-2, 2.5e-2, 3.5e-2))]
+            + [fake_result(method="M1", seed=0, rel_l2=0.3)])
+    rows = summarise(runs)
+    lines = PaperTable(rows).markdown().splitlines()
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert head[:9] == ["method", "setting", "seeds", "ours: mean ± std", "95% interval of our mean", "paper",
+                        "paper in it?", "ours / paper", "range over seeds"]
+    body = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")]
+            for line in lines[2:] if line.startswith("|")}
+    assert len(body) == 3 and all(len(cells) == len(head) for cells in body.values())
+    m4, m2, m1 = (dict(zip(head, body[m])) for m in ("M4", "M2", "M1"))
+    low, high = mean_interval([3e-3, 4e-3, 5e-3])
+    assert m4["95% interval of our mean"] == f"{low:.2e} to {high:.2e}"
+    assert m4["paper"] == "3.87e-03" and m4["paper in it?"] == "consistent"  # Table 2's 3 x 50 cell
+    assert m4["ours: mean ± std"] == "4.00e-03 ± 1.0e-03" and m4["seeds"] == "0-2"
+    assert m2["paper in it?"] == "differs" and m2["seeds"] == "0-3, 7"
+    assert m2["range over seeds"] == "2.00e-02 to 4.00e-02"
+    assert m1["95% interval of our mean"] == "-" and m1["paper in it?"] == "-"  # one seed: no test
+    assert m1["ours: mean ± std"] == "3.00e-01"
+    assert "Student's t interval" in lines[-1]
+
+
+def test_default_setting_means_every_switch_and_the_network_at_their_defaults():
+    base = dict(form="code", variant="code", derivatives="auto", params={}, layers=[2, 50, 50, 50, 1])
+    assert is_default_setting(fake_result(**base))
+    assert not is_default_setting(fake_result(**{**base, "lambda_update": "after_step"}))
+    assert not is_default_setting(fake_result(**{**base, "layers": [2, 30, 30, 30, 30, 30, 1]}))
+    assert not is_default_setting(fake_result(**{**base, "form": "paper"}))
+    assert is_default_setting(fake_result(method="M1", **{**base, "lambda_update": "after_step"}))  # no Algorithm 1
