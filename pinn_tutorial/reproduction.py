@@ -8,18 +8,23 @@ the numbers the paper reports (``pinn_tutorial.paper``). Nothing in a table is t
 from __future__ import annotations
 
 import math
+import re
 import statistics
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from scipy import stats
 
-from .config import ConfigError, choose, get_budget
+from .config import Budget, ConfigError, choose, get_budget
 from .experiments import Experiment, load_results
-from .methods import METHODS, PAPER_METHODS
+from .methods import METHODS, PAPER_METHODS, build
 from .paper import HELMHOLTZ_TABLE2, Reported, reported
-from .problems import PROBLEMS
+from .problems import PROBLEMS, Problem
 from .sweeps import ENSEMBLE_SIZE, run_sweep
+from .training import Trainer
 
 # What `reproduce NAME` runs: one problem, or the cavity's two formulations.
 BENCHMARKS: dict[str, tuple[str, ...]] = {name: (name,) for name in PROBLEMS}
@@ -94,6 +99,16 @@ def is_default_setting(result: dict) -> bool:
     return not _setting(result)
 
 
+# The original code's details (``Experiment``'s fields) at the library's defaults.
+CODE_DETAIL_DEFAULTS = {"lambda_update": "before_step", "input_scaling": "exact", "adam": "torch"}
+
+
+def is_code_details_run(result: dict) -> bool:
+    """Whether a run is its method's default setting apart from the original code's details (the
+    default setting itself included): the runs of ``sweep helmholtz-code-details`` and their baseline."""
+    return is_default_setting({**result, **CODE_DETAIL_DEFAULTS})
+
+
 def run_share_s(result: dict) -> float:
     """A run's share of the wall time that trained it: an ensemble's time divided among its members."""
     ensemble = result.get("ensemble")
@@ -145,6 +160,60 @@ def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float,
 def verdict(row: dict) -> str:
     """'consistent' if the paper's figure lies in our 95% interval, 'differs' if not, '-' if untested."""
     return {True: "consistent", False: "differs", None: "-"}[row["paper_inside"]]
+
+
+def difference_interval(values: list[float], baseline: list[float], confidence: float = 0.95,
+                        ) -> tuple[float, float]:
+    """Welch's t interval for mean(values) - mean(baseline): two groups of seeds, variances not assumed equal.
+
+    The half-width is t_{(1+c)/2, nu} sqrt(s_a^2 / n_a + s_b^2 / n_b), with nu from the Welch-Satterthwaite
+    formula. NaNs when either group has fewer than two values.
+    """
+    if len(values) < 2 or len(baseline) < 2:
+        return math.nan, math.nan
+    result = stats.ttest_ind(values, baseline, equal_var=False)
+    interval = result.confidence_interval(confidence)
+    return float(interval.low), float(interval.high)
+
+
+def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
+    """Each setting's runs set against the ``baseline`` setting's ("" is the default), per problem and method.
+
+    One dict per other setting: the row of ``summarise`` plus ``baseline_mean``, the Welch interval of the
+    difference of means (``diff_low``, ``diff_high``) and ``effect``: "lower" or "higher" when the interval
+    lies below or above zero, "no detectable change" when it holds zero, "-" when a group has one seed.
+    """
+    rows = summarise(results)
+    errors: dict[tuple, list[float]] = defaultdict(list)
+    for r in results:
+        errors[r["problem"], r["method"], _setting(r), r["budget"], r["steps"]].append(r["rel_l2"])
+    effects = []
+    for row in rows:
+        key = (row["problem"], row["method"], row["setting"], row["budget"], row["steps"])
+        base = (row["problem"], row["method"], baseline, row["budget"], row["steps"])
+        if row["setting"] == baseline or base not in errors:
+            continue
+        low, high = difference_interval(errors[key], errors[base])
+        effect = "-" if math.isnan(low) else "lower" if high < 0 else "higher" if low > 0 else "no detectable change"
+        effects.append({**row, "baseline_mean": statistics.fmean(errors[base]), "diff_low": low, "diff_high": high,
+                        "effect": effect})
+    return effects
+
+
+def format_effects(effects: list[dict]) -> str:
+    """``setting_effects`` as a Markdown table: each setting's mean and interval, its difference from the
+    baseline's mean with Welch's interval, and the paper's figure with the interval test."""
+    lines = ["| setting | seeds | ours: mean | 95% interval | minus baseline mean (95% Welch interval) | change "
+             "| paper | paper in it? |", "|:--|--:|--:|--:|--:|:--|--:|:--|"]
+    for e in effects:
+        diff = e["mean"] - e["baseline_mean"]
+        interval = (f"{diff:+.1e} ({e['diff_low']:+.1e} to {e['diff_high']:+.1e})" if not math.isnan(e["diff_low"])
+                    else f"{diff:+.1e}")
+        ours = f"{e['ci_low']:.2e} to {e['ci_high']:.2e}" if not math.isnan(e["ci_low"]) else "-"
+        paper = f"{e['paper']:.2e}" if e["paper"] else "-"
+        lines.append(f"| {_cell(e['setting'])} | {len(e['seeds'])} | {e['mean']:.2e} | {ours} | {interval} "
+                     f"| {e['effect']} | {paper} | {verdict(e)} |")
+    return "\n".join(lines)
 
 
 def format_table(rows: list[dict]) -> str:
@@ -218,16 +287,6 @@ def format_table2(rows: list[dict]) -> str:
 
 
 # -- helpers for the book's chapters -----------------------------------------------------------------
-# (Imported here, with the helpers that need them, so that the part above stays as it is.)
-import re  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from .config import Budget  # noqa: E402
-from .methods import build  # noqa: E402
-from .problems import Problem  # noqa: E402
-from .training import Trainer  # noqa: E402
 
 
 def _cell(text: str) -> str:

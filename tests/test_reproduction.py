@@ -1,18 +1,24 @@
 """reproduce writes one valid result file per run; table reads them beside the paper's numbers."""
 
 import json
+import math
 import statistics
 
 import pytest
+from scipy import stats as scipy_stats
 
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment
 from pinn_tutorial.reproduction import (
     PaperTable,
+    difference_interval,
+    format_effects,
     format_table2,
+    is_code_details_run,
     is_default_setting,
     mean_interval,
     reproduce,
+    setting_effects,
     summarise,
     table,
     verdict,
@@ -148,3 +154,38 @@ def test_default_setting_means_every_switch_and_the_network_at_their_defaults():
     assert not is_default_setting(fake_result(**{**base, "layers": [2, 30, 30, 30, 30, 30, 1]}))
     assert not is_default_setting(fake_result(**{**base, "form": "paper"}))
     assert is_default_setting(fake_result(method="M1", **{**base, "lambda_update": "after_step"}))  # no Algorithm 1
+
+
+def test_the_difference_interval_is_welchs_by_hand():
+    a, b = [1.0, 1.2, 0.9, 1.1], [2.0, 2.2, 1.8, 2.1, 1.9]
+    va, vb = statistics.variance(a) / 4, statistics.variance(b) / 5
+    nu = (va + vb) ** 2 / (va**2 / 3 + vb**2 / 4)  # Welch-Satterthwaite
+    half = scipy_stats.t.ppf(0.975, nu) * math.sqrt(va + vb)
+    low, high = difference_interval(a, b)
+    diff = statistics.fmean(a) - statistics.fmean(b)
+    assert (low, high) == (pytest.approx(diff - half), pytest.approx(diff + half))
+    assert all(math.isnan(v) for v in difference_interval([1.0], b))
+
+
+def test_setting_effects_name_the_direction_of_each_settings_difference():
+    base = [fake_result(seed=s, rel_l2=e) for s, e in enumerate([5e-3, 6e-3, 5.5e-3, 6.5e-3])]
+    lower = [fake_result(seed=s, rel_l2=e, adam="tf1") for s, e in enumerate([3e-3, 3.5e-3, 3.2e-3, 3.1e-3])]
+    same = [fake_result(seed=s, rel_l2=e, input_scaling="sampled") for s, e in enumerate([5.2e-3, 6.1e-3, 5.9e-3])]
+    lone = [fake_result(seed=0, rel_l2=1e-3, lambda_update="after_step")]
+    effects = {e["setting"]: e for e in setting_effects(base + lower + same + lone)}
+    assert set(effects) == {"TF1 Adam epsilon", "inputs scaled by 10^5 samples", "lambda after the Adam step"}
+    assert effects["TF1 Adam epsilon"]["effect"] == "lower" and effects["TF1 Adam epsilon"]["diff_high"] < 0
+    assert effects["inputs scaled by 10^5 samples"]["effect"] == "no detectable change"
+    assert effects["lambda after the Adam step"]["effect"] == "-"  # one seed: no interval
+    assert effects["TF1 Adam epsilon"]["baseline_mean"] == pytest.approx(5.75e-3)
+
+
+def test_the_effects_table_and_the_code_details_selection():
+    base = [fake_result(seed=s, rel_l2=e, width=50, depth=3) for s, e in enumerate([5e-3, 6e-3, 5.5e-3])]
+    tf1 = [fake_result(seed=s, rel_l2=e, adam="tf1", width=50, depth=3) for s, e in enumerate([3e-3, 3.5e-3, 3.2e-3])]
+    wide = fake_result(seed=0, rel_l2=2e-3, adam="tf1", layers=[2, 100, 100, 100, 1], width=100, depth=3)
+    assert [is_code_details_run(r) for r in (base[0], tf1[0], wide)] == [True, True, False]
+    text = format_effects(setting_effects(base + tf1))
+    row = text.splitlines()[2]
+    assert row.startswith("| TF1 Adam epsilon | 3 | 3.23e-03 |") and "| lower | 3.87e-03 |" in row
+    assert "-2.3e-03 (" in row  # the difference of the means, 3.23e-3 - 5.50e-3
