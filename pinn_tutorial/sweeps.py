@@ -97,7 +97,7 @@ def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_si
 
     A group of n runs is split into ceil(n / ensemble_size) jobs whose sizes differ by one at most. The split depends
     on the whole list, finished runs included, so that a re-run makes the same jobs and finds
-    their checkpoints; a job keeps only its unfinished runs.
+    their checkpoints; a job keeps only its unfinished runs. Jobs with lower seeds come first.
     """
     if ensemble_size < 1:
         raise ConfigError(f"the ensemble size must be at least 1, got {ensemble_size}")
@@ -122,7 +122,9 @@ def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_si
     # A job some of whose runs have finished (earlier results, or members stopped by a non-finite
     # loss) trains the rest as one smaller job: named after its members, so still found on a re-run.
     todo = [Job(left) for job in jobs if (left := [exp for exp in job.experiments if not is_finished(exp, out)])]
-    return todo
+    # Lowest seeds first, across settings: a sweep stopped part-way leaves every setting a few seeds
+    # rather than some settings all of theirs and others none (a stable sort keeps the rest of the order).
+    return sorted(todo, key=lambda job: min(exp.seed for exp in job.experiments))
 
 
 # -- local worker processes ------------------------------------------------------------------

@@ -44,6 +44,14 @@ def test_plan_groups_runs_that_share_a_network(tmp_path):
     assert [len(j) for j in alone] == [1, 1, 1]
 
 
+def test_plan_puts_every_settings_lowest_seeds_first(tmp_path):
+    """A sweep stopped part-way has a few seeds of every setting, not all seeds of a few."""
+    exps = [Experiment("helmholtz", "M4", "quick", s, **d) for d in ({}, {"adam": "tf1"}) for s in range(3)]
+    jobs = plan(exps, tmp_path, ensemble_size=1)
+    assert [(j.experiments[0].seed, j.experiments[0].adam) for j in jobs] == [
+        (0, "torch"), (0, "tf1"), (1, "torch"), (1, "tf1"), (2, "torch"), (2, "tf1")]
+
+
 def test_plan_skips_finished_runs_and_keeps_the_jobs_of_the_others(tmp_path):
     exps = [Experiment("helmholtz", "M4", "quick", s, width=30, depth=5) for s in range(6)]
     before = plan(exps, tmp_path, ensemble_size=3)
