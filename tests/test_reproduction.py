@@ -189,3 +189,8 @@ def test_the_effects_table_and_the_code_details_selection():
     row = text.splitlines()[2]
     assert row.startswith("| TF1 Adam epsilon | 3 | 3.23e-03 |") and "| lower | 3.87e-03 |" in row
     assert "-2.3e-03 (" in row  # the difference of the means, 3.23e-3 - 5.50e-3
+
+
+def test_a_causal_run_on_another_network_is_not_the_default_setting():
+    run = {"problem": "klein_gordon_causal", "method": "M1", "layers": [2, 60, 60, 60, 60, 60, 1]}
+    assert not is_default_setting(run) and is_default_setting({**run, "layers": [2, 50, 50, 50, 50, 50, 1]})

@@ -97,5 +97,8 @@ class CausalKleinGordon(CausalTraining):
     (``klein_gordon_causal*``), compared in chapter 9 of the book.
     """
 
+    # On the class too, so that the paper's network is known without building the problem.
+    default_layers = KleinGordon.default_layers
+
     def __init__(self, epsilon: float = 0.01, chunks: int = 16):
         super().__init__(KleinGordon(), epsilon=epsilon, chunks=chunks, time_axis=0)
