@@ -163,15 +163,23 @@ def verdict(row: dict) -> str:
 
 
 def difference_interval(values: list[float], baseline: list[float], confidence: float = 0.95,
-                        ) -> tuple[float, float]:
-    """Welch's t interval for mean(values) - mean(baseline): two groups of seeds, variances not assumed equal.
+                        paired: bool = False) -> tuple[float, float]:
+    """A t interval for mean(values) - mean(baseline); NaNs with fewer than two values on either side.
 
-    The half-width is t_{(1+c)/2, nu} sqrt(s_a^2 / n_a + s_b^2 / n_b), with nu from the Welch-Satterthwaite
-    formula. NaNs when either group has fewer than two values.
+    Two independent groups (``paired=False``): Welch's interval, half-width t_{(1+c)/2, nu} sqrt(s_a^2 / n_a +
+    s_b^2 / n_b) with nu from the Welch-Satterthwaite formula. Matched pairs (``paired=True``: value k and
+    baseline k are runs of one seed, with one initialisation and one stream of points): the interval of the
+    mean difference d_k = a_k - b_k, mean(d) -+ t_{(1+c)/2, n-1} s_d / sqrt(n), which sees a small, consistent
+    effect through a spread of seeds far larger than it.
     """
     if len(values) < 2 or len(baseline) < 2:
         return math.nan, math.nan
-    result = stats.ttest_ind(values, baseline, equal_var=False)
+    if paired:
+        if len(values) != len(baseline):
+            raise ValueError(f"paired values need one baseline each, got {len(values)} and {len(baseline)}")
+        result = stats.ttest_rel(values, baseline)
+    else:
+        result = stats.ttest_ind(values, baseline, equal_var=False)
     interval = result.confidence_interval(confidence)
     return float(interval.low), float(interval.high)
 
@@ -179,32 +187,43 @@ def difference_interval(values: list[float], baseline: list[float], confidence: 
 def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
     """Each setting's runs set against the ``baseline`` setting's ("" is the default), per problem and method.
 
-    One dict per other setting: the row of ``summarise`` plus ``baseline_mean``, the Welch interval of the
-    difference of means (``diff_low``, ``diff_high``) and ``effect``: "lower" or "higher" when the interval
-    lies below or above zero, "no detectable change" when it holds zero, "-" when a group has one seed.
+    One dict per other setting: the row of ``summarise`` plus ``baseline_mean`` (over the same seeds, when
+    paired), the interval of the difference of means (``diff_low``, ``diff_high``), how it was paired
+    (``pairing``: "same seeds" when every seed of the setting has a baseline run, a paired t interval; otherwise
+    "Welch", two independent groups) and ``effect``: "lower" or "higher" when the interval lies below or above
+    zero, "no detectable change" when it holds zero, "-" when a group has one seed.
     """
     rows = summarise(results)
-    errors: dict[tuple, list[float]] = defaultdict(list)
+    errors: dict[tuple, dict[int, float]] = defaultdict(dict)
     for r in results:
-        errors[r["problem"], r["method"], _setting(r), r["budget"], r["steps"]].append(r["rel_l2"])
+        errors[r["problem"], r["method"], _setting(r), r["budget"], r["steps"]][r["seed"]] = r["rel_l2"]
     effects = []
     for row in rows:
         key = (row["problem"], row["method"], row["setting"], row["budget"], row["steps"])
         base = (row["problem"], row["method"], baseline, row["budget"], row["steps"])
         if row["setting"] == baseline or base not in errors:
             continue
-        low, high = difference_interval(errors[key], errors[base])
+        ours, theirs = errors[key], errors[base]
+        paired = set(ours) <= set(theirs)
+        if paired:
+            seeds = sorted(ours)
+            low, high = difference_interval([ours[s] for s in seeds], [theirs[s] for s in seeds], paired=True)
+            baseline_mean = statistics.fmean(theirs[s] for s in seeds)
+        else:
+            low, high = difference_interval(list(ours.values()), list(theirs.values()))
+            baseline_mean = statistics.fmean(theirs.values())
         effect = "-" if math.isnan(low) else "lower" if high < 0 else "higher" if low > 0 else "no detectable change"
-        effects.append({**row, "baseline_mean": statistics.fmean(errors[base]), "diff_low": low, "diff_high": high,
-                        "effect": effect})
+        effects.append({**row, "baseline_mean": baseline_mean, "diff_low": low, "diff_high": high,
+                        "pairing": "same seeds" if paired else "Welch", "effect": effect})
     return effects
 
 
 def format_effects(effects: list[dict]) -> str:
     """``setting_effects`` as a Markdown table: each setting's mean and interval, its difference from the
-    baseline's mean with Welch's interval, and the paper's figure with the interval test."""
-    lines = ["| setting | seeds | ours: mean | 95% interval | minus baseline mean (95% Welch interval) | change "
-             "| paper | paper in it? |", "|:--|--:|--:|--:|--:|:--|--:|:--|"]
+    baseline's mean with the difference's 95% interval (paired by seed, or Welch's), and the paper's figure
+    with the interval test."""
+    lines = ["| setting | seeds | ours: mean | 95% interval | minus baseline (95% interval) | paired by | change "
+             "| paper | paper in it? |", "|:--|--:|--:|--:|--:|:--|:--|--:|:--|"]
     for e in effects:
         diff = e["mean"] - e["baseline_mean"]
         interval = (f"{diff:+.1e} ({e['diff_low']:+.1e} to {e['diff_high']:+.1e})" if not math.isnan(e["diff_low"])
@@ -212,7 +231,7 @@ def format_effects(effects: list[dict]) -> str:
         ours = f"{e['ci_low']:.2e} to {e['ci_high']:.2e}" if not math.isnan(e["ci_low"]) else "-"
         paper = f"{e['paper']:.2e}" if e["paper"] else "-"
         lines.append(f"| {_cell(e['setting'])} | {len(e['seeds'])} | {e['mean']:.2e} | {ours} | {interval} "
-                     f"| {e['effect']} | {paper} | {verdict(e)} |")
+                     f"| {e['pairing']} | {e['effect']} | {paper} | {verdict(e)} |")
     return "\n".join(lines)
 
 

@@ -194,3 +194,24 @@ def test_the_effects_table_and_the_code_details_selection():
 def test_a_causal_run_on_another_network_is_not_the_default_setting():
     run = {"problem": "klein_gordon_causal", "method": "M1", "layers": [2, 60, 60, 60, 60, 60, 1]}
     assert not is_default_setting(run) and is_default_setting({**run, "layers": [2, 50, 50, 50, 50, 50, 1]})
+
+
+def test_the_paired_interval_is_that_of_the_mean_difference_by_hand():
+    a, b = [1.0, 1.3, 0.9, 1.2], [1.1, 1.35, 1.0, 1.3]
+    d = [x - y for x, y in zip(a, b)]
+    half = scipy_stats.t.ppf(0.975, 3) * statistics.stdev(d) / 2
+    low, high = difference_interval(a, b, paired=True)
+    assert (low, high) == (pytest.approx(statistics.fmean(d) - half), pytest.approx(statistics.fmean(d) + half))
+    assert high < 0 < difference_interval(a, b)[1]  # the pairs see what two independent groups cannot
+    with pytest.raises(ValueError, match="one baseline each"):
+        difference_interval(a, b[:3], paired=True)
+
+
+def test_setting_effects_pair_by_seed_only_when_every_seed_has_a_baseline():
+    base = [fake_result(seed=s, rel_l2=e) for s, e in enumerate([5e-3, 6e-3, 5.5e-3])]
+    paired = [fake_result(seed=s, rel_l2=e - 2e-4 - 1e-5 * s, adam="tf1") for s, e in enumerate([5e-3, 6e-3, 5.5e-3])]
+    unpaired = [fake_result(seed=s, rel_l2=e, input_scaling="sampled") for s, e in ((0, 4.9e-3), (7, 6.1e-3))]
+    effects = {e["setting"]: e for e in setting_effects(base + paired + unpaired)}
+    assert effects["TF1 Adam epsilon"]["pairing"] == "same seeds" and effects["TF1 Adam epsilon"]["effect"] == "lower"
+    assert effects["inputs scaled by 10^5 samples"]["pairing"] == "Welch"
+    assert effects["inputs scaled by 10^5 samples"]["effect"] == "no detectable change"
