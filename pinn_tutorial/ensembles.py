@@ -184,15 +184,16 @@ class EnsembleTrainer(TrainingLoop):
             return None
         return {t: value for t, (_, value) in result.items()}, {t: g for t, (g, _) in result.items()}
 
+    def _gradients(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
+        """d loss / d theta for every stacked parameter; zero for one the loss does not reach (u_xx and the
+        output bias). For a sum over members, slice e is member e's own gradient."""
+        g = torch.autograd.grad(loss, list(self.params.values()), retain_graph=retain_graph, allow_unused=True)
+        return {n: torch.zeros_like(p) if gi is None else gi for (n, p), gi in zip(self.params.items(), g)}
+
     def _eager_term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
         """One backward pass per term, each giving every member's gradient of that term."""
-        names, tensors = list(self.params), list(self.params.values())
-        grads = {}
-        for k, t in enumerate(self.problem.terms):
-            g = torch.autograd.grad(losses[t].sum(), tensors, retain_graph=k < len(losses) - 1,
-                                    allow_unused=True)  # e.g. u_xx does not see the output bias
-            grads[t] = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
-        return grads
+        terms = self.problem.terms
+        return {t: self._gradients(losses[t].sum(), retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step of every member on its own fresh batch; returns the loss terms (E,) before it."""
@@ -214,9 +215,7 @@ class EnsembleTrainer(TrainingLoop):
             else:  # one backward pass of sum_e (L_r^(e) + sum_i lambda_i^(e) L_i^(e))
                 total = losses["residual"] + sum(self._weights[t].to(losses[t].dtype) * losses[t]
                                                  for t in self.problem.weighted_terms)
-                names, tensors = list(self.params), list(self.params.values())
-                g = torch.autograd.grad(total.sum(), tensors, allow_unused=True)
-                combined = {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(names, tensors, g)}
+                combined = self._gradients(total.sum())
         self._set_gradients(combined)
         self._adam_step()
         if self._needs_gradients(after_step=True):  # at the new parameters, on the same batch

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from scipy import stats
@@ -68,6 +68,16 @@ def paper_figure(result: dict) -> Reported | None:
     return reported(result["problem"], result["method"])
 
 
+# The original code's details at the library's defaults, as ``Experiment`` declares them.
+CODE_DETAIL_DEFAULTS = {f.name: f.default for f in fields(Experiment)
+                        if f.name in ("lambda_update", "input_scaling", "adam")}
+
+
+def _changed(result: dict, detail: str) -> bool:
+    """Whether a run sets one of the code details away from its default (older files lack the field)."""
+    return result.get(detail, CODE_DETAIL_DEFAULTS[detail]) != CODE_DETAIL_DEFAULTS[detail]
+
+
 def _setting(result: dict) -> str:
     """How a run departs from the defaults (empty for the default setting)."""
     parts = []
@@ -77,11 +87,11 @@ def _setting(result: dict) -> str:
         parts.append(f"{result['variant']} gated net")
     if result.get("derivatives", "auto") != "auto":
         parts.append(f"{result['derivatives']} derivatives")
-    if METHODS[result["method"]].annealing and result.get("lambda_update", "before_step") == "after_step":
+    if METHODS[result["method"]].annealing and _changed(result, "lambda_update"):
         parts.append("lambda after the Adam step")
-    if result.get("input_scaling", "exact") == "sampled":
+    if _changed(result, "input_scaling"):
         parts.append("inputs scaled by 10^5 samples")
-    if result.get("adam", "torch") == "tf1":
+    if _changed(result, "adam"):
         parts.append("TF1 Adam epsilon")
     if METHODS[result["method"]].annealing and result.get("pooling"):
         parts.append(f"Algorithm 1 pooled by {result['pooling']}")
@@ -97,10 +107,6 @@ def is_default_setting(result: dict) -> bool:
     """Whether a run is in its method's default setting: no switch departs from the library's defaults
     (``_setting`` is empty), the problem's own network included (for Helmholtz, 3 hidden layers of 50)."""
     return not _setting(result)
-
-
-# The original code's details (``Experiment``'s fields) at the library's defaults.
-CODE_DETAIL_DEFAULTS = {"lambda_update": "before_step", "input_scaling": "exact", "adam": "torch"}
 
 
 def is_code_details_run(result: dict) -> bool:

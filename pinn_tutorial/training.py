@@ -280,7 +280,10 @@ class Trainer(TrainingLoop):
         return grads
 
     def _compiled_term_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict] | None:
-        """The losses and per-term gradients from the compiled graph, or None once compiling has failed."""
+        """The losses and per-term gradients from the compiled graph, or None when the run does not compile
+        (or compiling has failed)."""
+        if not self.compiled:
+            return None
         if self._compiled_step is None:
             loss_terms = LossTerms(self.problem, self.net)
             self._buffers = dict(loss_terms.named_buffers())
@@ -326,7 +329,7 @@ class Trainer(TrainingLoop):
         batch = {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
         update = self.weighting.needs_gradients(self.step)
         before = update and not self.weighting.after_step
-        compiled = self._compiled_term_gradients(batch) if self.compiled else None
+        compiled = self._compiled_term_gradients(batch)
         if compiled is not None:
             losses, grads = compiled
             self._check_finite(losses)
@@ -345,7 +348,7 @@ class Trainer(TrainingLoop):
                 self.weighting.total_loss(losses).backward()
         self._adam_step()
         if update and not before:
-            after = self._compiled_term_gradients(batch) if self.compiled else None
+            after = self._compiled_term_gradients(batch)
             self._update_weights(after[1] if after is not None else self._eager_term_gradients(self.losses(batch)))
         return {t: v.detach() for t, v in losses.items()}
 
