@@ -22,7 +22,7 @@ from .diagnostics import GradientMonitor
 from .paper import HELMHOLTZ_TABLE2
 from .problems import Problem
 from .reference import CavitySolution, ghia_centrelines, load_or_solve
-from .reproduction import _setting, table2_rows, verdict
+from .reproduction import group_of, row_group, table2_rows, verdict
 from .sampling import grid
 from .studies import PoissonScaling
 from .training import History
@@ -548,9 +548,8 @@ def plot_interval_test(rows: Sequence[dict], ax: Axes | None = None,
     several_problems = len({r["problem"] for r in rows}) > 1
     seeds: dict[tuple, list[float]] = defaultdict(list)
     for result in results or ():
-        seeds[result["problem"], result["method"], _setting(result), result["budget"], result["steps"]].append(
-            result["rel_l2"])
-    per_row = [seeds.get((r["problem"], r["method"], r["setting"], r["budget"], r["steps"]), []) for r in rows]
+        seeds[group_of(result)].append(result["rel_l2"])
+    per_row = [seeds.get(row_group(r), []) for r in rows]
     floor = _floor([v for r in rows for v in (r["mean"], r["paper"], r["ci_low"])] + [e for es in per_row for e in es])
     x = np.arange(len(rows), dtype=float)
     if any(per_row):

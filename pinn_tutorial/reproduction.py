@@ -121,12 +121,23 @@ def run_share_s(result: dict) -> float:
     return result["wall_s"] / (ensemble["size"] if ensemble else 1)
 
 
+def group_of(result: dict) -> tuple:
+    """The row of ``summarise`` a result file belongs to: its problem, method, setting, budget and steps."""
+    return result["problem"], result["method"], _setting(result), result["budget"], result["steps"]
+
+
+def row_group(row: dict, setting: str | None = None) -> tuple:
+    """The group of a row of ``summarise`` (``group_of`` its runs), or of ``setting`` beside it."""
+    return (row["problem"], row["method"], row["setting"] if setting is None else setting, row["budget"],
+            row["steps"])
+
+
 def summarise(results: list[dict]) -> list[dict]:
     """One row per problem, method, setting, budget and steps: mean and spread over seeds, and
     ``wall_s``, the mean of the runs' shares of their wall times (``run_share_s``)."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
-        groups[r["problem"], r["method"], _setting(r), r["budget"], r["steps"]].append(r)
+        groups[group_of(r)].append(r)
     rows = []
     for (problem, method, setting, budget, steps), runs in sorted(groups.items()):
         errors = [r["rel_l2"] for r in runs]
@@ -202,11 +213,10 @@ def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
     rows = summarise(results)
     errors: dict[tuple, dict[int, float]] = defaultdict(dict)
     for r in results:
-        errors[r["problem"], r["method"], _setting(r), r["budget"], r["steps"]][r["seed"]] = r["rel_l2"]
+        errors[group_of(r)][r["seed"]] = r["rel_l2"]
     effects = []
     for row in rows:
-        key = (row["problem"], row["method"], row["setting"], row["budget"], row["steps"])
-        base = (row["problem"], row["method"], baseline, row["budget"], row["steps"])
+        key, base = row_group(row), row_group(row, baseline)
         if row["setting"] == baseline or base not in errors:
             continue
         ours, theirs = errors[key], errors[base]
