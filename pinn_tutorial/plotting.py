@@ -7,6 +7,7 @@ a chapter can place several figures side by side.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -569,9 +570,10 @@ def plot_interval_test(rows: Sequence[dict], ax: Axes | None = None,
     ax.hlines(paper, x - 0.12, x + 0.18, colors="black", linestyles=":", lw=0.8, zorder=4)
     labels = []
     for r in rows:
-        name = " / ".join(part for part in (r["problem"] if several_problems else "", r["method"],
-                                             (r["setting"] or "default") if several_settings else "") if part)
-        labels.append(f"{name}\nn = {len(r['seeds'])}\n{verdict(r)}")
+        name = " / ".join(part for part in (r["problem"] if several_problems else "", r["method"]) if part)
+        # A long setting ("...; ...; ...") wraps onto lines of its own, so that neighbouring labels do not overlap.
+        setting = textwrap.fill(r["setting"] or "default", 18) if several_settings else ""
+        labels.append("\n".join(part for part in (name, setting, f"n = {len(r['seeds'])}", verdict(r)) if part))
     ax.set_xticks(x, labels, fontsize=8)
     ax.set_xlim(-0.6, len(rows) - 0.4)
     ax.set_yscale("log")

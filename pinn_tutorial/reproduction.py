@@ -235,19 +235,25 @@ def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
 
 
 def format_effects(effects: list[dict]) -> str:
-    """``setting_effects`` as a Markdown table: each setting's mean and interval, its difference from the
-    baseline's mean with the difference's 95% interval (paired by seed, or Welch's), and the paper's figure
-    with the interval test."""
-    lines = ["| setting | seeds | ours: mean | 95% interval | minus baseline (95% interval) | paired by | change "
-             "| paper | paper in it? |", "|:--|--:|--:|--:|--:|:--|:--|--:|:--|"]
+    """``setting_effects`` as a Markdown table: each setting's mean and interval, the baseline's mean over the
+    same seeds, the difference with its 95% interval (paired by seed, or Welch's), and the paper's figure with
+    the interval test. A method column leads where the effects hold several methods."""
+    several = len({e["method"] for e in effects}) > 1
+    head = (["method"] if several else []) + ["setting", "seeds", "ours: mean", "95% interval", "baseline: mean",
+                                               "minus baseline (95% interval)", "paired by", "change", "paper",
+                                               "paper in it?"]
+    text_columns = {"method", "setting", "seeds", "paired by", "change", "paper in it?"}
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(":--" if h in text_columns else "--:" for h in head) + "|"]
     for e in effects:
         diff = e["mean"] - e["baseline_mean"]
         interval = (f"{diff:+.1e} ({e['diff_low']:+.1e} to {e['diff_high']:+.1e})" if not math.isnan(e["diff_low"])
                     else f"{diff:+.1e}")
         ours = f"{e['ci_low']:.2e} to {e['ci_high']:.2e}" if not math.isnan(e["ci_low"]) else "-"
         paper = f"{e['paper']:.2e}" if e["paper"] else "-"
-        lines.append(f"| {_cell(e['setting'])} | {len(e['seeds'])} | {e['mean']:.2e} | {ours} | {interval} "
-                     f"| {e['pairing']} | {e['effect']} | {paper} | {verdict(e)} |")
+        cells = ([e["method"]] if several else []) + [
+            _cell(e["setting"]), str(len(e["seeds"])), f"{e['mean']:.2e}", ours, f"{e['baseline_mean']:.2e}",
+            interval, e["pairing"], e["effect"], paper, verdict(e)]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -234,7 +234,10 @@ def test_interval_test_names_the_setting_and_cuts_a_lower_end_below_zero():
     low_end = ax.containers[0].lines[2][0].get_segments()[0][0][1]
     assert 0 < low_end < min(r["mean"] for r in rows)  # cut at the axis' floor, not at a negative value
     assert any(line.get_marker() == "v" for line in ax.get_lines())
-    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["M1 / default", "M1 / autograd derivatives"]
+    ticks = [t.get_text().split("\n") for t in ax.get_xticklabels()]
+    # Method, then the setting wrapped onto short lines (so that neighbours do not overlap), seeds, verdict.
+    assert ticks[0] == ["M1", "default", "n = 3", verdict(rows[0])]
+    assert ticks[1] == ["M1", "autograd", "derivatives", "n = 2", verdict(rows[1])]
     with pytest.raises(ValueError, match="summarise"):
         plot_interval_test([])
 

@@ -189,6 +189,13 @@ def test_the_effects_table_and_the_code_details_selection():
     row = text.splitlines()[2]
     assert row.startswith("| TF1 Adam epsilon | 3 | 3.23e-03 |") and "| lower | 3.87e-03 |" in row
     assert "-2.3e-03 (" in row  # the difference of the means, 3.23e-3 - 5.50e-3
+    assert "| 5.50e-03 |" in row  # the baseline's mean over the same seeds
+    # With two methods in the effects, each row names its method (the same setting on two methods reads apart).
+    m3 = [fake_result(method="M3", seed=s, rel_l2=e, **extra) for s, e in enumerate([4e-3, 5e-3]) for extra in
+          ({}, {"adam": "tf1"})]
+    rows = format_effects(setting_effects(base + tf1 + m3)).splitlines()
+    assert rows[0].startswith("| method | setting |")
+    assert sorted(r.split(" | ")[:2] for r in rows[2:]) == [["| M3", "TF1 Adam epsilon"], ["| M4", "TF1 Adam epsilon"]]
 
 
 def test_a_causal_run_on_another_network_is_not_the_default_setting():
