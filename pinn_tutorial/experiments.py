@@ -40,8 +40,10 @@ class Experiment:
     set apart (see ``methods.build`` and ``training.TrainingLoop._adam_step``): ``lambda_update``
     ("after_step": Algorithm 1 updates lambda after the Adam step, M2/M4 only), ``input_scaling``
     ("sampled": the input statistics of 10^5 random points) and ``adam`` ("tf1": TensorFlow 1's
-    epsilon); the book's chapter 4 measures what each changes. ``pooling`` overrides how Algorithm 1
-    pools the layers (M2, M4; default: the original code's for the problem).
+    epsilon); the book's chapter 4 measures what each changes. The defaults stay the library's: a
+    detail would become a default only if it changed a conclusion the book draws (chapter 4 says why
+    none does). ``pooling`` overrides how Algorithm 1 pools the layers (M2, M4; default: the
+    original code's for the problem).
     """
 
     problem: str
