@@ -14,7 +14,7 @@ from typing import NoReturn
 from .bench import ensemble_report
 from .bench import report as bench_report
 from .checkpoints import CheckpointError
-from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget
+from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget, idle_cores
 from .experiments import MAX_SEED, Experiment, check_seed, ensemble_key, run_ensemble, run_experiment
 from .methods import METHODS, PAPER_METHODS
 from .problems import PROBLEMS
@@ -242,8 +242,9 @@ def train_command(args: argparse.Namespace) -> None:
                           "(nested autograd); train its seeds one by one, or with `reproduce`")
     else:
         # One ensemble alone on the machine: on 2 cores, 2 threads made its steps 1.6x faster than 1
-        # (results/bench/ensemble_cpu_*.txt). $PINN_TUTORIAL_THREADS still decides when it is set.
-        os.environ.setdefault(THREADS_ENV, str(os.cpu_count() or 1))
+        # (results/bench/ensemble_cpu_*.txt). Beside other busy runs, threads on shared cores make it many
+        # times slower, so it takes only the idle cores. $PINN_TUTORIAL_THREADS still decides when it is set.
+        os.environ.setdefault(THREADS_ENV, str(idle_cores()))
         results = run_ensemble(exps, args.out, **options)
     failed = []
     for exp, result in zip(exps, results):

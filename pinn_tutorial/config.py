@@ -100,6 +100,21 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+def idle_cores() -> int:
+    """The CPU cores that other work leaves free: the core count less the 1-minute load average, at least 1.
+
+    For one process that wants several threads (an ensemble on the CPU): threads that share busy cores
+    wait on each other at every operation, which makes a step many times slower than one thread would.
+    Where the load average is not known (Windows), every core counts as free.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cores
+    return max(1, min(cores, cores - round(load)))
+
+
 def sampler_generator(seed: int) -> torch.Generator:
     """The point samplers' own generator for a run of seed ``seed``, seeded ``seed + 1``.
 

@@ -1,9 +1,11 @@
 """The shared settings: the device (and its environment override) and the CPU threads."""
 
+import os
+
 import pytest
 import torch
 
-from pinn_tutorial.config import DEVICE_ENV, THREADS_ENV, get_device, set_threads
+from pinn_tutorial.config import DEVICE_ENV, THREADS_ENV, get_device, idle_cores, set_threads
 
 
 @pytest.fixture
@@ -31,6 +33,22 @@ def test_the_environment_overrides_the_device_and_an_argument_overrides_both(mon
     assert get_device("cpu") == torch.device("cpu") and get_device(torch.device("meta")) == torch.device("meta")
     monkeypatch.setenv(DEVICE_ENV, "")  # empty: as if unset
     assert get_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("load, idle", [(0.1, 4), (1.4, 3), (2.6, 1), (9.0, 1)])
+def test_an_ensemble_takes_only_the_cores_the_load_leaves_idle(monkeypatch, load, idle):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, 0.0, 0.0))
+    assert idle_cores() == idle  # 4 cores less the rounded load, at least one
+
+
+def test_without_a_load_average_every_core_counts_as_idle(monkeypatch):
+    def unknown():
+        raise OSError("no load average here")
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(os, "getloadavg", unknown)
+    assert idle_cores() == 3
 
 
 def test_threads_one_unless_told(monkeypatch, threads):
