@@ -243,7 +243,7 @@ def format_effects(effects: list[dict]) -> str:
                                                "minus baseline (95% interval)", "paired by", "change", "paper",
                                                "paper in it?"]
     text_columns = {"method", "setting", "seeds", "paired by", "change", "paper in it?"}
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(":--" if h in text_columns else "--:" for h in head) + "|"]
+    lines = _table_head(head, text_columns)
     for e in effects:
         diff = e["mean"] - e["baseline_mean"]
         interval = (f"{diff:+.1e} ({e['diff_low']:+.1e} to {e['diff_high']:+.1e})" if not math.isnan(e["diff_low"])
@@ -330,6 +330,11 @@ def format_table2(rows: list[dict]) -> str:
 # -- helpers for the book's chapters -----------------------------------------------------------------
 
 
+def _table_head(head: list[str], text_columns: set[str]) -> list[str]:
+    """A Markdown table's header and alignment lines: text columns to the left, numbers to the right."""
+    return ["| " + " | ".join(head) + " |", "|" + "|".join(":--" if h in text_columns else "--:" for h in head) + "|"]
+
+
 def _cell(text: str) -> str:
     """A table cell: no pipe characters (they would split the cell)."""
     return str(text).replace("|", "/")
@@ -379,8 +384,7 @@ class PaperTable:
                                                     "ours / paper", "range over seeds"]
         head += (["spectral (code's norm)"] if spectral else []) + ["minutes per run", "paper's source"]
         text_columns = {"problem", "method", "setting", "seeds", "paper in it?", "paper's source"}
-        align = "|".join(":--" if h in text_columns else "--:" for h in head)
-        lines = ["| " + " | ".join(head) + " |", f"|{align}|"]
+        lines = _table_head(head, text_columns)
         for r in self.rows:
             std = f" ± {r['std']:.1e}" if not math.isnan(r["std"]) else ""
             tested = not math.isnan(r["ci_low"])
