@@ -25,7 +25,7 @@ from . import __version__
 from .config import ConfigError, choose, get_budget
 from .ensembles import EnsembleTrainer
 from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, build, get_method
-from .paper import reported
+from .paper import reported_for_network
 from .problems import PROBLEMS, Problem, get_problem
 from .training import ADAM_FORMS, History, Trainer, TrainingLoop
 from .weighting import POOLINGS, Weighting
@@ -164,12 +164,13 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
             prediction: torch.Tensor, trainer: TrainingLoop, ensemble: dict | None) -> dict:
     """Everything a table or a figure needs about one finished run, as it goes into its JSON file."""
     preset = get_method(exp.method)
-    paper = reported(exp.problem, exp.method)
+    depth, width = len(net.layers) - 2, net.layers[1]
+    paper = reported_for_network(exp.problem, exp.method, depth, width)
     return {
         **asdict(exp),
         "steps": trainer.steps,
-        "width": net.layers[1],
-        "depth": len(net.layers) - 2,
+        "width": width,
+        "depth": depth,
         "method_description": preset.description,
         "problem_repr": repr(problem),
         "layers": net.layers,

@@ -64,3 +64,16 @@ def reported(problem: str, method: str) -> Reported | None:
     if (problem, method) == ("helmholtz", "M3"):
         return Reported(HELMHOLTZ_TABLE2[(3, 50)]["M3"], "Table 2, 3 hidden layers x 50, mean of 10 trials")
     return PAPER_RESULTS.get((problem, method))
+
+
+def reported_for_network(problem: str, method: str, depth: int | None, width: int | None) -> Reported | None:
+    """The paper's figure to hold runs on ``depth`` hidden layers of ``width`` units against: for Helmholtz
+    M1-M4 on one of Table 2's networks, 3 x 50 included, that cell, a mean of 10 trials; otherwise ``reported``.
+
+    (For 3 x 50 the captions of Figs. 1, 6 and 10 give single runs too; a mean over seeds is compared with a
+    mean over trials.)
+    """
+    cell = HELMHOLTZ_TABLE2.get((depth, width))
+    if problem == "helmholtz" and cell and method in cell:
+        return Reported(cell[method], f"Table 2, {depth} hidden layers x {width}, mean of 10 trials")
+    return reported(problem, method)

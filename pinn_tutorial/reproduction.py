@@ -21,7 +21,7 @@ from scipy import stats
 from .config import Budget, ConfigError, choose, get_budget
 from .experiments import Experiment, load_results
 from .methods import METHODS, PAPER_METHODS, build
-from .paper import HELMHOLTZ_TABLE2, Reported, reported
+from .paper import HELMHOLTZ_TABLE2, reported_for_network
 from .problems import PROBLEMS, Problem
 from .sweeps import ENSEMBLE_SIZE, run_sweep
 from .training import Trainer
@@ -52,20 +52,6 @@ def reproduce(benchmark: str, budget: str | None = None, seeds: int | list[int] 
     experiments = [Experiment(problem, method, budget_name, seed, steps=steps)
                    for seed in seeds for problem in problems for method in methods]
     return run_sweep(experiments, out, jobs, ray_address, use_ray, ensemble_size, progress, device)
-
-
-def paper_figure(result: dict) -> Reported | None:
-    """The paper's figure to hold a run's mean against: for Helmholtz M1-M4 on one of Table 2's
-    networks, 3 x 50 included, that cell, a mean of 10 trials like ours; otherwise ``paper.reported``.
-
-    (For 3 x 50 the captions of Figs. 1, 6 and 10 give single runs too; a mean over seeds is
-    compared with a mean over trials.)
-    """
-    cell = HELMHOLTZ_TABLE2.get((result.get("depth"), result.get("width")))
-    if result["problem"] == "helmholtz" and cell and result["method"] in cell:
-        return Reported(cell[result["method"]],
-                        f"Table 2, {result['depth']} hidden layers x {result['width']}, mean of 10 trials")
-    return reported(result["problem"], result["method"])
 
 
 # The original code's details at the library's defaults, as ``Experiment`` declares them.
@@ -141,16 +127,16 @@ def summarise(results: list[dict]) -> list[dict]:
     rows = []
     for (problem, method, setting, budget, steps), runs in sorted(groups.items()):
         errors = [r["rel_l2"] for r in runs]
-        paper = paper_figure(runs[0])
+        width, depth = runs[0].get("width"), runs[0].get("depth")
+        paper = reported_for_network(problem, method, depth, width)
         spectral = [r["rel_l2_spectral"] for r in runs if "rel_l2_spectral" in r]
         low, high = mean_interval(errors)
-        layers = runs[0].get("layers")
         rows.append({
             "problem": problem, "method": method, "setting": setting, "budget": budget, "steps": steps,
             "seeds": sorted(r["seed"] for r in runs), "mean": statistics.fmean(errors),
             "std": statistics.stdev(errors) if len(errors) > 1 else math.nan,
             "ci_low": low, "ci_high": high,
-            "width": layers[1] if layers else None, "depth": len(layers) - 2 if layers else None,
+            "width": width, "depth": depth,
             "paper_inside": (low <= paper.rel_l2 <= high) if paper and len(errors) > 1 else None,
             "min": min(errors), "max": max(errors),
             "spectral_mean": statistics.fmean(spectral) if spectral else None,
@@ -201,14 +187,22 @@ def difference_interval(values: list[float], baseline: list[float], confidence: 
     return float(interval.low), float(interval.high)
 
 
+def interval_change(low: float, high: float) -> str:
+    """What an interval of a difference (ours minus a baseline) says: "lower" when it lies below zero, "higher"
+    when it lies above, "no detectable change" when it holds zero and "-" when there is none (NaNs)."""
+    if math.isnan(low) or math.isnan(high):
+        return "-"
+    return "lower" if high < 0 else "higher" if low > 0 else "no detectable change"
+
+
 def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
     """Each setting's runs set against the ``baseline`` setting's ("" is the default), per problem and method.
 
     One dict per other setting: the row of ``summarise`` plus ``baseline_mean`` (over the same seeds, when
     paired), the interval of the difference of means (``diff_low``, ``diff_high``), how it was paired
     (``pairing``: "same seeds" when every seed of the setting has a baseline run, a paired t interval; otherwise
-    "Welch", two independent groups) and ``effect``: "lower" or "higher" when the interval lies below or above
-    zero, "no detectable change" when it holds zero, "-" when a group has one seed.
+    "Welch", two independent groups) and ``effect``, the interval read by ``interval_change`` ("-" when a group
+    has one seed).
     """
     rows = summarise(results)
     errors: dict[tuple, dict[int, float]] = defaultdict(dict)
@@ -228,9 +222,8 @@ def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
         else:
             low, high = difference_interval(list(ours.values()), list(theirs.values()))
             baseline_mean = statistics.fmean(theirs.values())
-        effect = "-" if math.isnan(low) else "lower" if high < 0 else "higher" if low > 0 else "no detectable change"
         effects.append({**row, "baseline_mean": baseline_mean, "diff_low": low, "diff_high": high,
-                        "pairing": "same seeds" if paired else "Welch", "effect": effect})
+                        "pairing": "same seeds" if paired else "Welch", "effect": interval_change(low, high)})
     return effects
 
 
