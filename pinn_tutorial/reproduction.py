@@ -107,6 +107,27 @@ def run_share_s(result: dict) -> float:
     return result["wall_s"] / (ensemble["size"] if ensemble else 1)
 
 
+def runs_made_alike(results: list[dict]) -> list[dict]:
+    """The runs whose wall times compare: those of one machine and one layout (single runs, or ensembles of one
+    size) that has runs of every method in ``results``; where several layouts do, the one with the most runs.
+    Empty when none does."""
+    layouts: dict[tuple, list[dict]] = defaultdict(list)
+    for r in results:
+        layouts[r["hardware"], (r.get("ensemble") or {}).get("size", 1)].append(r)
+    methods = {r["method"] for r in results}
+    return max((runs for runs in layouts.values() if {r["method"] for r in runs} == methods), key=len, default=[])
+
+
+def describe_layout(result: dict) -> str:
+    """How a run was trained, in words: its machine, the threads per run (CPU) and single runs or ensembles of
+    its size, e.g. "Intel(R) Xeon(R) Processor, 1 thread per run, 2-member ensembles"."""
+    machine = result["hardware"]
+    if m := re.fullmatch(r"(.+) \((\d+) threads\)", machine):
+        machine = f"{m[1]}, {m[2]} thread{'s' if m[2] != '1' else ''} per run"
+    size = (result.get("ensemble") or {}).get("size", 1)
+    return f"{machine}, {'single runs' if size == 1 else f'{size}-member ensembles'}"
+
+
 def group_of(result: dict) -> tuple:
     """The row of ``summarise`` a result file belongs to: its problem, method, setting, budget and steps."""
     return result["problem"], result["method"], _setting(result), result["budget"], result["steps"]

@@ -12,6 +12,7 @@ from pinn_tutorial.experiments import Experiment
 from pinn_tutorial.paper import reported, reported_for_network
 from pinn_tutorial.reproduction import (
     PaperTable,
+    describe_layout,
     difference_interval,
     format_effects,
     format_table2,
@@ -20,6 +21,7 @@ from pinn_tutorial.reproduction import (
     is_default_setting,
     mean_interval,
     reproduce,
+    runs_made_alike,
     setting_effects,
     summarise,
     table,
@@ -186,6 +188,22 @@ def test_an_interval_reads_as_lower_higher_or_no_detectable_change():
     assert interval_change(-1e-3, 2e-3) == "no detectable change"
     assert interval_change(-1e-3, 0.0) == "no detectable change"  # an interval that reaches zero holds it
     assert interval_change(math.nan, math.nan) == "-"
+
+
+def test_wall_times_compare_within_one_machine_and_layout():
+    def run(method, hardware="cpu A (1 threads)", size=None):
+        return {**fake_result(method=method), "hardware": hardware, "ensemble": {"size": size} if size else None}
+
+    single = [run("M1"), run("M4"), run("M4")]
+    paired = [run("M1", size=2), run("M2", size=2), run("M4", size=2), run("M4", size=2)]
+    other = [run(m, hardware="cpu B (2 threads)") for m in ("M1", "M2", "M4", "M4", "M4")]
+    assert runs_made_alike(single + paired + other) == other  # every method, and the most runs
+    assert runs_made_alike(single + paired) == paired  # the single runs lack M2
+    assert runs_made_alike(single[:2] + paired[:1]) == single[:2]
+    assert runs_made_alike([run("M1"), run("M4", size=2)]) == []
+    assert describe_layout(paired[0]) == "cpu A, 1 thread per run, 2-member ensembles"
+    assert describe_layout(other[0]) == "cpu B, 2 threads per run, single runs"
+    assert describe_layout(run("M1", hardware="NVIDIA H200")) == "NVIDIA H200, single runs"
 
 
 def test_setting_effects_name_the_direction_of_each_settings_difference():
