@@ -101,10 +101,14 @@ def is_code_details_run(result: dict) -> bool:
     return is_default_setting({**result, **CODE_DETAIL_DEFAULTS})
 
 
+def _run_together(result: dict) -> int:
+    """How many runs trained together with this one, itself included: 1 for a single run."""
+    return (result.get("ensemble") or {}).get("size", 1)
+
+
 def run_share_s(result: dict) -> float:
     """A run's share of the wall time that trained it: an ensemble's time divided among its members."""
-    ensemble = result.get("ensemble")
-    return result["wall_s"] / (ensemble["size"] if ensemble else 1)
+    return result["wall_s"] / _run_together(result)
 
 
 def runs_made_alike(results: list[dict]) -> list[dict]:
@@ -113,7 +117,7 @@ def runs_made_alike(results: list[dict]) -> list[dict]:
     Empty when none does."""
     layouts: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
-        layouts[r["hardware"], (r.get("ensemble") or {}).get("size", 1)].append(r)
+        layouts[r["hardware"], _run_together(r)].append(r)
     methods = {r["method"] for r in results}
     return max((runs for runs in layouts.values() if {r["method"] for r in runs} == methods), key=len, default=[])
 
@@ -124,7 +128,7 @@ def describe_layout(result: dict) -> str:
     machine = result["hardware"]
     if m := re.fullmatch(r"(.+) \((\d+) threads\)", machine):
         machine = f"{m[1]}, {m[2]} thread{'s' if m[2] != '1' else ''} per run"
-    size = (result.get("ensemble") or {}).get("size", 1)
+    size = _run_together(result)
     return f"{machine}, {'single runs' if size == 1 else f'{size}-member ensembles'}"
 
 
