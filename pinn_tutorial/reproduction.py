@@ -85,7 +85,7 @@ def _setting(result: dict) -> str:
         parts.append(", ".join(f"{k}={v:g}" for k, v in result["params"].items()))
     layers, default = result.get("layers"), getattr(PROBLEMS.get(result["problem"]), "default_layers", None)
     if layers and default and layers != default:
-        parts.append(f"{layers[1]}x{len(layers) - 2} net")
+        parts.append(f"{len(layers) - 2} hidden layers of {layers[1]}")
     return "; ".join(parts)
 
 
@@ -320,7 +320,7 @@ def table2_rows(rows: list[dict]) -> dict[tuple[int, int], dict[str, dict]]:
         if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != 40000:
             continue
         depth, width = r["depth"], r["width"]
-        default = r["setting"] in ("", f"{width}x{depth} net")  # nothing but the network departs from it
+        default = r["setting"] in ("", f"{depth} hidden layers of {width}")  # nothing but the network departs from it
         if default and (depth, width) in HELMHOLTZ_TABLE2:
             cells[depth, width][r["method"]] = r
     return dict(cells)

@@ -251,7 +251,8 @@ def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
     left, right = plot_table2(rows)
     points = {c.get_label(): c for c in left.containers}
     assert set(points) == {"3x50 M1", "3x50 M2", "3x50 M3", "3x50 M4", "7x100 M4"}
-    row_of = {(r["depth"], r["width"], r["method"]): r for r in rows if not r["setting"] or "net" in r["setting"]}
+    row_of = {(r["depth"], r["width"], r["method"]): r for r in rows
+              if not r["setting"] or "hidden layers of" in r["setting"]}
     for label, container in points.items():
         depth, width = map(int, label.split()[0].split("x"))
         row = row_of[depth, width, label.split()[1]]

@@ -78,7 +78,7 @@ def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):
             fake_result(seed=0, rel_l2=9e-1, budget="default")]
     rows = summarise(runs)
     assert [(r["budget"], r["setting"], r["seeds"]) for r in rows] == [
-        ("default", "", [0]), ("paper", "", [0, 1]), ("paper", "100x7 net", [0]),
+        ("default", "", [0]), ("paper", "", [0, 1]), ("paper", "7 hidden layers of 100", [0]),
         ("paper", "Algorithm 1 as paper", [0])]
     assert rows[1]["mean"] == pytest.approx(2e-2) and rows[1]["std"] == pytest.approx(statistics.stdev([1e-2, 3e-2]))
     assert rows[2]["paper"] == 1.49e-3 and "Table 2, 7 hidden layers x 100" in rows[2]["paper_source"]
