@@ -290,12 +290,25 @@ def format_table(rows: list[dict]) -> str:
         lines.append(f"{r['problem']:<16} {r['method']:<6} {r['budget']:<8} {r['mean']:10.2e} {std} "
                      f"{len(r['seeds']):>2} {interval:>20} {paper} {ratio} {verdict(r):>11} {r['wall_s']:7.0f}  "
                      f"{setting}")
-    sources = sorted({(r["problem"], r["method"], r["paper_source"]) for r in rows if r["paper_source"]})
     lines += ["", "95% t interval: Student's t interval of our mean over seeds; 'paper in it': whether the paper's "
               "figure lies inside it (consistent) or not (differs); s/run: a run's share of the wall time that "
               "trained it (an ensemble's divided among its members).",
-              "paper: arXiv:2001.04536 v1; " + "; ".join(f"{p} {m}: {s}" for p, m, s in sources)]
+              "paper: arXiv:2001.04536 v1; " + _sources(rows)]
     return "\n".join(lines)
+
+
+def _sources(rows: list[dict]) -> str:
+    """Where the paper's figures come from, one entry per source: Table 2's cells read as one source (the cell
+    of each row's own network), e.g. "Table 3: klein_gordon M1/M2/M3/M4"."""
+    methods: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for r in rows:
+        if r["paper_source"]:
+            table2 = r["paper_source"].startswith("Table 2, ")
+            source = "Table 2, the row's network, mean of 10 trials" if table2 else r["paper_source"]
+            methods[source][r["problem"]].add(r["method"])
+    return "; ".join(f"{source}: " + ", ".join(f"{problem} {'/'.join(sorted(found))}"
+                                               for problem, found in by_problem.items())
+                     for source, by_problem in sorted(methods.items()))
 
 
 def table(folder: str | Path = "results", budget: str | None = None) -> str:

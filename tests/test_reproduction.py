@@ -88,6 +88,9 @@ def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):
         (tmp_path / f"run{i}.json").write_text(json.dumps(run))
     paper_only = table(tmp_path, budget="paper")
     assert "9.00e-01" not in paper_only and "2.00e-02" in paper_only
+    # The sources line names Table 2 once for the rows of both networks, not once per cell.
+    sources = next(line for line in paper_only.splitlines() if line.startswith("paper: "))
+    assert sources.count("Table 2") == 1 and "Table 2, the row's network, mean of 10 trials: helmholtz M4" in sources
     assert "9.00e-01" in table(tmp_path, budget="default")
 
 
