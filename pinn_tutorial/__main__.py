@@ -5,22 +5,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import warnings
 from dataclasses import replace
-from pathlib import Path
 from typing import NoReturn
 
 from .bench import ensemble_report
 from .bench import report as bench_report
 from .checkpoints import CheckpointError
-from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget, idle_cores
-from .experiments import MAX_SEED, Experiment, check_seed, ensemble_key, run_ensemble, run_experiment
+from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget, get_device, idle_cores
+from .experiments import (
+    MAX_SEED,
+    Experiment,
+    check_seed,
+    check_writable,
+    ensemble_key,
+    run_ensemble,
+    run_experiment,
+)
 from .methods import METHODS, PAPER_METHODS
 from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
-from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep
+from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, check_seed_count, named_sweep, parse_seeds, run_sweep
 from .training import NonFiniteLossError
 
 
@@ -184,7 +190,12 @@ def parser() -> argparse.ArgumentParser:
 
 def _methods(text: str | None) -> tuple[str, ...] | None:
     """The methods named in ``text`` (None when not given: the command's default)."""
-    return None if text is None else tuple(choose("method", m.strip(), METHODS) for m in text.split(","))
+    if text is None:
+        return None
+    methods = tuple(choose("method", m.strip(), METHODS) for m in text.split(","))
+    if len(set(methods)) != len(methods):
+        raise ConfigError(f"a method is listed twice in --methods {text!r}")
+    return methods
 
 
 def _sweep_settings(args: argparse.Namespace) -> dict:
@@ -202,7 +213,7 @@ def reproduce_command(args: argparse.Namespace) -> None:
 
 
 def sweep_command(args: argparse.Namespace) -> None:
-    experiments = named_sweep(args.name, args.budget, list(range(args.seeds)), _methods(args.methods))
+    experiments = named_sweep(args.name, args.budget, list(range(check_seed_count(args.seeds))), _methods(args.methods))
     if args.steps is not None:
         experiments = [replace(exp, steps=args.steps) for exp in experiments]
     results = run_sweep(experiments, args.out, **_sweep_settings(args))
@@ -215,6 +226,7 @@ def table_command(args: argparse.Namespace) -> None:
 
 
 def bench_command(args: argparse.Namespace) -> None:
+    get_device(args.device)  # a bad device: one line here, not a traceback from a timing worker
     if args.ensemble:
         print(ensemble_report(args.repeats, args.device, compile=not args.no_compile))
     else:
@@ -260,22 +272,13 @@ def train_command(args: argparse.Namespace) -> None:
         raise NonFiniteLossError(f"{len(failed)} of {len(exps)} members stopped: " + "; ".join(failed))
 
 
-def check_writable(folder: str) -> None:
-    """A ConfigError, before any training, if ``folder`` cannot hold result files (it is made if missing)."""
-    path = Path(folder)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
-            pass
-    except OSError as error:
-        raise ConfigError(f"cannot write result files to {folder}: {error.strerror or error}") from None
-
-
 DIAGNOSTICS = tuple(STUDIES)  # what `diagnose NAME` runs: the paper's experiments in pinn_tutorial.studies
 
 
 def diagnose_command(args: argparse.Namespace) -> None:
     """Run one of the paper's diagnostic experiments, print its table and write its JSON file."""
+    choose("diagnostic", args.name, DIAGNOSTICS)  # the names first: a bad one leaves no folder behind
+    get_budget(args.budget)
     check_writable(args.out)
     run = run_study(args.name, args.budget, args.seed, args.steps, args.out, args.progress, args.device)
     print(run.result.format_table())

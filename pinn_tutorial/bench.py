@@ -31,6 +31,7 @@ import json
 import math
 import multiprocessing
 import os
+import queue as queues
 import re
 import statistics
 import subprocess
@@ -43,7 +44,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import Budget, get_budget, get_device, set_threads
+from .config import Budget, ConfigError, get_budget, get_device, set_threads
 from .ensembles import EnsembleTrainer
 from .experiments import Experiment, git_commit, machine
 from .methods import build
@@ -316,7 +317,7 @@ _RUN = re.compile(r"^\s+(?P<problem>\w+) (?P<method>M\d)(?:, (?P<cache>empty|war
 
 
 def parse_report(text: str) -> dict:
-    """What a ``bench`` report says, from its text; see ``read_report``."""
+    """What a ``bench`` report says, from its text; see ``read_report`` (here the errors are ``ValueError``)."""
     out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "repeats": None,
            "rows": {}, "steps": None, "nested_ms": None, "runs": []}
     section, runs_heading = None, []
@@ -350,6 +351,8 @@ def parse_report(text: str) -> dict:
             runs_heading.append(line)
         elif m := re.match(r"median of (\d+) repeats", line):
             out["repeats"] = int(m[1])
+    if not out["rows"]:
+        raise ValueError("no step table headed 'network  path  weighting  ms/step ...'")
     if out["torch"] is None and (m := re.search(r"torch (\d[\w.+]*)", text)):  # a hand-written heading (h100_*)
         out["torch"] = m[1]
     heading = " ".join(runs_heading)
@@ -381,9 +384,21 @@ def read_report(path: str | os.PathLike) -> dict:
     ``nested_ms``: the nested-autograd ModifiedMLP step with Algorithm 1 that ``x_nested`` divides by;
     ``date``, ``commit``, ``machine``, ``torch``, ``repeats`` from the heading, and ``comment``: the
     lines starting with ``#`` (the command and the conditions, added by hand). A field that a file does not
-    state is None. A line in the step table or among the runs that does not parse raises ``ValueError``.
+    state is None. A file that is not text, has no step table, or has a line in the step table or among the
+    runs that does not parse raises ``ConfigError`` (a ``ValueError``): "<path> is not a bench report (<reason>)".
     """
-    return parse_report(Path(path).read_text())
+    return _read(path, parse_report, "bench report")
+
+
+def _read(path: str | os.PathLike, parse: Callable[[str], dict], what: str) -> dict:
+    """``parse`` of the text in ``path``; a file that is not UTF-8 text, or a ``ValueError`` of ``parse``, raises
+    ``ConfigError`` naming the file (a missing file raises ``FileNotFoundError``)."""
+    try:
+        return parse(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a {what} (not a text file)") from None
+    except ValueError as error:
+        raise ConfigError(f"{path} is not a {what} ({error})") from None
 
 
 # -- many runs at once: `bench --ensemble` -------------------------------------------------------
@@ -440,10 +455,31 @@ def _time_layout(layout: str, size: int, method: str, steps: int, repeats: int, 
                for share in shares]
     for w in workers:
         w.start()
-    rounds = [queue.get() for _ in workers]
+    rounds = _results(workers, queue, layout)
     for w in workers:
         w.join()
     return statistics.median(max(r[k] for r in rounds) for k in range(repeats)) / (size * steps) * 1000
+
+
+def _results(workers: list, queue, layout: str, poll_s: float = 1.0) -> list:
+    """One result from each of ``workers`` off ``queue``, checking every ``poll_s`` seconds that none has died.
+
+    A worker that exits with a non-zero code (its error printed on stderr) stops the others, which would
+    otherwise wait for it at their barrier, and raises ``RuntimeError`` naming its exit code.
+    """
+    results = []
+    while len(results) < len(workers):
+        try:
+            results.append(queue.get(timeout=poll_s))
+        except queues.Empty:
+            dead = next((w for w in workers if w.exitcode not in (None, 0)), None)
+            if dead is not None:
+                for w in workers:
+                    w.terminate()
+                    w.join()
+                raise RuntimeError(f"a worker of the bench layout {layout!r} exited with code {dead.exitcode} "
+                                   "(its error, if any, is printed above); the layout was not timed") from None
+    return results
 
 
 def ensemble_times(sizes: tuple[int, ...] | None = None, method: str = "M4", steps: int = 50, repeats: int = 5,
@@ -497,7 +533,8 @@ _ENSEMBLE_ROW = re.compile(rf"^\s*(\d+)\s+({'|'.join(map(re.escape, sorted(LAYOU
 
 
 def parse_ensemble_report(text: str) -> dict:
-    """What a ``bench --ensemble`` report says, from its text; see ``read_ensemble_report``."""
+    """What a ``bench --ensemble`` report says, from its text; see ``read_ensemble_report`` (here the errors are
+    ``ValueError``)."""
     out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "path": None,
            "repeats": None, "steps": None, "layouts": {}, "rows": {}}
     in_table = False
@@ -521,6 +558,8 @@ def parse_ensemble_report(text: str) -> dict:
             out["repeats"], out["steps"] = int(m[1]), int(m[2])
         elif m := re.search(r", fast (compiled|eager) path,", line):
             out["path"] = m[1]
+    if not out["rows"]:
+        raise ValueError("no table headed 'E  layout  ms per member-step ...'")
     return out
 
 
@@ -535,6 +574,7 @@ def read_ensemble_report(path: str | os.PathLike) -> dict:
     ``path``: ``"compiled"`` or ``"eager"``; ``repeats`` and ``steps``: rounds of so many steps;
     ``date``, ``commit``, ``machine``, ``torch`` from the heading, and ``comment``: the lines starting with
     ``#`` (the command and the conditions, added by hand). A field that a file does not state is None.
-    A line in the table that does not parse raises ``ValueError``.
+    A file that is not text, has no table, or has a line in the table that does not parse raises
+    ``ConfigError`` (a ``ValueError``): "<path> is not a bench --ensemble report (<reason>)".
     """
-    return parse_ensemble_report(Path(path).read_text())
+    return _read(path, parse_ensemble_report, "bench --ensemble report")

@@ -79,10 +79,18 @@ def get_budget(budget: str | Budget | None = None) -> Budget:
 
 
 def get_device(device: str | torch.device | None = None) -> torch.device:
-    """CUDA when a GPU is present, otherwise the CPU; ``$PINN_TUTORIAL_DEVICE`` overrides."""
+    """CUDA when a GPU is present, otherwise the CPU; ``$PINN_TUTORIAL_DEVICE`` overrides.
+
+    A ConfigError for a name torch does not know, or for CUDA on a machine without it."""
     if device is None:
         device = os.environ.get(DEVICE_ENV) or ("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {device!r}; choose cpu or cuda (or cuda:N)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {str(device)!r} asked for, but this machine has no CUDA GPU that torch can use")
+    return device
 
 
 def set_threads(n: int | None = None) -> int:
@@ -95,7 +103,11 @@ def set_threads(n: int | None = None) -> int:
     measure it on a machine, compare ``python -m pinn_tutorial bench`` run as it is and with
     ``PINN_TUTORIAL_THREADS=2``.
     """
-    n = n or int(os.environ.get(THREADS_ENV, 0)) or 1
+    if not n:
+        text = os.environ.get(THREADS_ENV) or "1"
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"${THREADS_ENV} must be a whole number of at least 1, got {text!r}")
+        n = int(text)
     torch.set_num_threads(n)
     return n
 

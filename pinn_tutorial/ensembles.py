@@ -273,7 +273,7 @@ class EnsembleTrainer(TrainingLoop):
                "layers": list(getattr(self.nets[0], "layers", [])),
                "weightings": [repr(w) for w in self.weightings], "budget": self.budget.name, "steps": self.steps,
                "seeds": list(self.seeds)}
-        return key | self._adam_key()
+        return key | self._net_key(self.nets[0]) | self._adam_key()
 
     def _state(self) -> dict:
         for history in self.histories:

@@ -13,6 +13,7 @@ import json
 import math
 import platform
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from torch import nn
 from . import __version__
 from .config import ConfigError, choose, get_budget
 from .ensembles import EnsembleTrainer
-from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, build, get_method
+from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, METHODS, build, get_method
 from .paper import reported_for_network
 from .problems import PROBLEMS, Problem, get_problem
 from .training import ADAM_FORMS, History, Trainer, TrainingLoop
@@ -73,8 +74,9 @@ class Experiment:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
-        if self.steps is not None and self.steps < 1:
-            raise ConfigError(f"steps must be at least 1, got {self.steps}")
+        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
+                                       or self.steps < 1):
+            raise ConfigError(f"steps must be a whole number of at least 1, got {self.steps!r}")
 
     def layers(self, problem: Problem) -> list[int]:
         """The network's sizes: the problem's paper network with ``width`` and ``depth`` applied."""
@@ -93,7 +95,7 @@ class Experiment:
         preset = get_method(self.method)
         method = self.method + (f"-{self.form}" if preset.annealing else "")
         method += f"-{self.variant}net" if preset.architecture == "modified_mlp" and self.variant != "code" else ""
-        extras = "".join(f"_{k}{v:g}" for k, v in sorted(self.params.items()))
+        extras = "".join(f"_{k}{_exact(v)}" for k, v in sorted(self.params.items()))
         problem = make_problem(self.problem, self.params)
         layers = self.layers(problem)
         net = f"_{layers[1]}x{len(layers) - 2}net" if layers != problem.default_layers else ""
@@ -104,6 +106,12 @@ class Experiment:
         details += "_tf1-adam" if self.adam == "tf1" else ""
         details += f"_pooling-{self.pooling.replace('_', '-')}" if preset.annealing and self.pooling else ""
         return f"{self.problem}{extras}_{method}{net}_{self.budget}{steps}{path}{details}_seed{self.seed}"
+
+
+def _exact(value: float) -> str:
+    """A parameter's value for a file name: short (``0.1``, ``1``), and exact, so that no two values share a name."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take seed + 1
@@ -192,13 +200,43 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
     }
 
 
+def check_writable(folder: str | Path) -> None:
+    """A ConfigError, before any training, if ``folder`` cannot hold result files and checkpoints (``checkpoints/``
+    in it); both are made if missing."""
+    for path in (Path(folder), Path(folder) / "checkpoints"):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+                pass
+        except OSError as error:
+            raise ConfigError(f"cannot write result files and checkpoints to {path}: {error.strerror or error}"
+                              ) from None
+
+
+def read_result(path: Path) -> dict:
+    """The result file at ``path``; a ConfigError naming it if it is not one (it is left as it is)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path} is not a readable result file ({error}); move it away and run again") from None
+    reason = _not_a_result(data)
+    if reason:
+        raise ConfigError(f"{path} is not a result file of pinn_tutorial ({reason}); move it away and run again")
+    return data
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` atomically (its folder made if missing): a reader never sees half a file, and a
+    failed write leaves the previous file as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
 def write_result(out: Path, exp: Experiment, result: dict) -> None:
     """Write ``out/<stem>.json`` atomically."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{exp.stem()}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    tmp.replace(path)  # a reader never sees half a file
+    write_json(out / f"{exp.stem()}.json", result)
 
 
 def _build(exp: Experiment, problem: Problem) -> tuple[nn.Module, Weighting]:
@@ -281,7 +319,27 @@ def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bo
     return results
 
 
-REQUIRED_KEYS = ("problem", "method", "budget", "seed", "rel_l2", "wall_s")
+REQUIRED_KEYS = ("problem", "method", "budget", "seed", "steps", "rel_l2", "wall_s", "hardware")
+
+
+def _not_a_result(data: object) -> str | None:
+    """Why ``data`` is not a result file of this library, or None if it is one: the keys that summaries read, each
+    of its kind (known problem and method names, whole-number seed and steps, finite error and wall time)."""
+    if not isinstance(data, dict):
+        return f"it holds a {type(data).__name__}, not an object"
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    if data["problem"] not in PROBLEMS or data["method"] not in METHODS:
+        return f"unknown problem or method {data['problem']!r}, {data['method']!r}"
+    whole = [k for k in ("seed", "steps") if isinstance(data[k], bool) or not isinstance(data[k], int)]
+    finite = [k for k in ("rel_l2", "wall_s") if isinstance(data[k], bool) or not isinstance(data[k], (int, float))
+              or not math.isfinite(data[k])]
+    text = [k for k in ("budget", "hardware") if not isinstance(data[k], str)]
+    if whole or finite or text:
+        return (f"{', '.join(whole + finite + text)} not of its kind (whole numbers: seed, steps; finite numbers: "
+                "rel_l2, wall_s; text: budget, hardware)")
+    return None
 
 
 def load_results(folder: str | Path = "results") -> list[dict]:
@@ -300,10 +358,9 @@ def load_results(folder: str | Path = "results") -> list[dict]:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             warnings.warn(f"skipped {path}: not a readable JSON file ({error})", stacklevel=2)
             continue
-        if not isinstance(data, dict) or any(key not in data for key in REQUIRED_KEYS):
-            warnings.warn(f"skipped {path}: not a result file of pinn_tutorial (it lacks "
-                          f"{', '.join(k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data)})",
-                          stacklevel=2)
+        reason = _not_a_result(data)
+        if reason:
+            warnings.warn(f"skipped {path}: not a result file of pinn_tutorial ({reason})", stacklevel=2)
             continue
         results.append(data)
     return results

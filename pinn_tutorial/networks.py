@@ -1,7 +1,8 @@
 """The two networks of the paper: a plain tanh MLP and the gated ``ModifiedMLP`` (section 2.6).
 
-Both standardise their inputs first, ``x -> (x - mean) / std``, as the original code does with
-the mean and standard deviation of the residual points (the paper does not mention it).
+Both standardise their inputs first, ``x -> (x - mean) / std``, as the original code does (the paper
+does not mention it); ``methods.build`` passes the exact mean and standard deviation of a uniform point
+in the domain, or, as the original code has them, those of 10^5 sampled points.
 Autograd differentiates through this scaling, so input derivatives need no correction.
 
 Both also offer ``taylor(x)``: the output with its first and pure second input derivatives,

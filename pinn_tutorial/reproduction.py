@@ -18,12 +18,12 @@ from pathlib import Path
 
 from scipy import stats
 
-from .config import Budget, ConfigError, choose, get_budget
+from .config import Budget, choose, get_budget
 from .experiments import Experiment, load_results
 from .methods import METHODS, PAPER_METHODS, build
 from .paper import HELMHOLTZ_TABLE2, reported_for_network
 from .problems import PROBLEMS, Problem
-from .sweeps import ENSEMBLE_SIZE, run_sweep
+from .sweeps import ENSEMBLE_SIZE, check_seed_count, run_sweep
 from .training import Trainer
 
 # What `reproduce NAME` runs: one problem, or the cavity's two formulations.
@@ -45,9 +45,7 @@ def reproduce(benchmark: str, budget: str | None = None, seeds: int | list[int] 
     for method in methods:
         choose("method", method, METHODS)
     if isinstance(seeds, int):
-        if seeds < 1:
-            raise ConfigError(f"--seeds needs at least 1 seed, got {seeds}")
-        seeds = list(range(seeds))
+        seeds = list(range(check_seed_count(seeds)))
     budget_name = get_budget(budget).name
     experiments = [Experiment(problem, method, budget_name, seed, steps=steps)
                    for seed in seeds for problem in problems for method in methods]

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from . import __version__
-from .config import Budget, choose, get_budget, get_device
+from .config import Budget, ConfigError, choose, get_budget, get_device
 from .diagnostics import GradientMonitor
-from .experiments import git_commit, machine
+from .experiments import git_commit, machine, write_json
 from .methods import build
 from .problems import Helmholtz, Poisson1D, Problem
 from .training import Trainer
@@ -343,7 +343,8 @@ def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, step
               folder: str | Path = "results/diagnostics", progress: bool = False,
               device: str | torch.device | None = None) -> StudyRun:
     """Run the study ``name`` (see ``STUDIES``) and write its result, with the run's budget, seed, wall
-    time, machine, versions and git commit, to ``study_path(...)``."""
+    time, machine, versions and git commit, to ``study_path(...)``, atomically: a reader never sees half a
+    file, and a write that fails leaves an earlier file intact."""
     study = STUDIES[choose("diagnostic", name, STUDIES)]
     budget = get_budget(budget)
     start = time.perf_counter()
@@ -353,12 +354,31 @@ def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, step
             "wall_s": time.perf_counter() - start, "device": str(resolved), "hardware": machine(resolved),
             "torch": torch.__version__, "pinn_tutorial": __version__, "git_commit": git_commit()}
     path = study_path(name, budget.name, seed, steps, folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1))
+    write_json(path, data)
     return StudyRun(result, path, data["wall_s"], data["hardware"])
 
 
 def load_study(path: str | Path) -> PoissonScaling | StiffnessStudy:
-    """The result in a file ``run_study`` (``python -m pinn_tutorial diagnose``) wrote."""
-    data = json.loads(Path(path).read_text())
-    return STUDIES[choose("diagnostic", data["diagnostic"], STUDIES)].result.from_dict(data)
+    """The result in a file ``run_study`` (``python -m pinn_tutorial diagnose``) wrote.
+
+    Raises ``ConfigError`` ("<path> is not a stored study (<reason>)") for a file that is not UTF-8 text,
+    not a JSON object, names no known diagnostic, or lacks an entry its result needs; a missing file
+    raises ``FileNotFoundError``.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a stored study (not a text file)") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path} is not a stored study (not JSON: {error})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a stored study (a JSON {type(data).__name__}, not an object)")
+    name = data.get("diagnostic")
+    if not (isinstance(name, str) and name in STUDIES):
+        raise ConfigError(f"{path} is not a stored study (its 'diagnostic' is {name!r}, not one of "
+                          f"{', '.join(STUDIES)})")
+    try:
+        return STUDIES[name].result.from_dict(data)
+    except (KeyError, TypeError) as error:
+        reason = f"no {error} entry" if isinstance(error, KeyError) else f"an entry of the wrong type: {error}"
+        raise ConfigError(f"{path} is not a stored study ({reason})") from None

@@ -25,6 +25,7 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -33,8 +34,17 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .config import ConfigError, choose, get_budget, set_threads
-from .experiments import Experiment, ensemble_key, run_ensemble, run_experiment, write_result
+from .checkpoints import CheckpointError
+from .config import ConfigError, choose, get_budget, get_device, set_threads
+from .experiments import (
+    Experiment,
+    check_writable,
+    ensemble_key,
+    read_result,
+    run_ensemble,
+    run_experiment,
+    write_result,
+)
 from .methods import METHODS, PAPER_METHODS, get_method
 from .paper import HELMHOLTZ_TABLE2
 
@@ -70,8 +80,19 @@ class Job:
                             callback=callback)
 
 
+MAX_SEEDS = 10_000  # per command: far more than any table needs, and a list that fits in memory
+
+
+def check_seed_count(count: int) -> int:
+    """``count`` if a command may train that many seeds (1 to ``MAX_SEEDS``); otherwise a ConfigError."""
+    if not 1 <= count <= MAX_SEEDS:
+        raise ConfigError(f"a command trains 1 to {MAX_SEEDS:,} seeds, got {count:,}")
+    return count
+
+
 def parse_seeds(text: str) -> list[int]:
-    """Seeds from ``"0-9"`` (a range, both ends included), ``"0,3,5"`` (a list), or a mix (``"0-2,7"``)."""
+    """Seeds from ``"0-9"`` (a range, both ends included), ``"0,3,5"`` (a list), or a mix (``"0-2,7"``);
+    at most ``MAX_SEEDS`` of them."""
     seeds: list[int] = []
     for part in text.split(","):
         first, dash, last = part.strip().partition("-")
@@ -81,6 +102,7 @@ def parse_seeds(text: str) -> list[int]:
             raise ConfigError(f"seeds are whole numbers, as a range 0-9 or a list 0,3,5; got {text!r}") from None
         if high < low:
             raise ConfigError(f"a seed range runs upwards, e.g. 0-9; got {part.strip()!r}")
+        check_seed_count(len(seeds) + high - low + 1)  # before the list is built
         seeds.extend(range(low, high + 1))
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"a seed is listed twice in {text!r}")
@@ -129,15 +151,25 @@ def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_si
 
 # -- local worker processes ------------------------------------------------------------------
 
-def _work(job: Job, out: str, device: str | None, progress) -> None:
-    """The body of one worker process: one thread, one job, and its step count shared with the parent."""
+BAD_INPUT = 2  # a worker's exit status when its job cannot run as given (a bad checkpoint, device, ...)
+
+
+def _work(job: Job, out: str, device: str | None, progress, message) -> None:
+    """The body of one worker process: one thread, one job, and its step count shared with the parent.
+
+    Bad input (``ConfigError``, ``CheckpointError``) ends the worker with status ``BAD_INPUT``, its error in
+    ``message`` (shared bytes), for the parent to report in one line."""
     set_threads(1)
 
     def report(trainer, step: int) -> None:
         if step % 50 == 0:
             progress.value = step / trainer.steps
 
-    results = job.run(out, device, report)
+    try:
+        results = job.run(out, device, report)
+    except (ConfigError, CheckpointError) as error:
+        message.value = str(error).encode()[:len(message) - 1]
+        sys.exit(BAD_INPUT)
     _record_failures(job, results, Path(out))
 
 
@@ -149,28 +181,30 @@ def _record_failures(job: Job, results: list[dict], out: Path) -> None:
 
 
 def _run_local(jobs: list[Job], out: Path, workers: int, bar: tqdm, device: str | None,
-               finished: Callable[[Job], None]) -> list[str]:
+               finished: Callable[[Job], None]) -> list[tuple[str, bool]]:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch state inherited
     pending, running, failures = list(jobs), {}, []
     done = 0.0
     while pending or running:
         while pending and len(running) < workers:
             job = pending.pop(0)
-            progress = context.Value("d", 0.0)
-            process = context.Process(target=_work, args=(job, str(out), device, progress), name=job.name)
+            progress, message = context.Value("d", 0.0), context.Array("c", 2000)
+            process = context.Process(target=_work, args=(job, str(out), device, progress, message), name=job.name)
             process.start()
-            running[process.sentinel] = (process, job, progress)
+            running[process.sentinel] = (process, job, progress, message)
         ready = multiprocessing.connection.wait(list(running), timeout=1.0)
         for sentinel in ready:
-            process, job, _ = running.pop(sentinel)
+            process, job, _, message = running.pop(sentinel)
             process.join()
             if process.exitcode == 0:
                 done += len(job)
                 finished(job)
+            elif process.exitcode == BAD_INPUT:
+                failures.append((f"{job.name}: {message.value.decode(errors='replace')}", True))
             else:
-                failures.append(f"the worker for {job.name} stopped with exit code {process.exitcode}; "
-                                "its checkpoint keeps its progress: run the same command again to resume")
-        bar.n = round(done + sum(len(job) * p.value for _, job, p in running.values()), 2)
+                failures.append((f"the worker for {job.name} stopped with exit code {process.exitcode}; "
+                                 "its checkpoint keeps its progress: run the same command again to resume", False))
+        bar.n = round(done + sum(len(job) * p.value for _, job, p, _ in running.values()), 2)
         bar.refresh()
     return failures
 
@@ -183,7 +217,7 @@ def _ray_work(job: Job, out: str, device: str | None) -> list[dict]:
 
 
 def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device: str | None,
-             finished: Callable[[Job], None]) -> list[str]:
+             finished: Callable[[Job], None]) -> list[tuple[str, bool]]:
     try:
         import ray
     except ImportError:
@@ -204,8 +238,8 @@ def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device:
             try:
                 results = ray.get(ready[0])
             except ray.exceptions.RayError as error:
-                failures.append(f"the Ray task for {job.name} failed ({type(error).__name__}); its checkpoint "
-                                "keeps its progress: run the same command again to resume")
+                failures.append((f"the Ray task for {job.name} failed ({type(error).__name__}); its checkpoint "
+                                 "keeps its progress: run the same command again to resume", False))
                 continue
             # On a cluster the worker wrote to its own disk: write the result files here too.
             for exp, result in zip(job.experiments, results):
@@ -231,14 +265,16 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
 
     ``jobs`` local worker processes (default: one per core), or Ray tasks when ``use_ray``
     (``ray_address`` None: a local Ray for the sweep). Prints one line per finished run; raises
-    ``SweepError`` naming what did not finish. Runs stopped by a non-finite loss are listed
+    ``SweepError`` naming what did not finish, or ``ConfigError`` when every job that failed could not run as
+    given (bad input: rerunning would not help). Runs stopped by a non-finite loss are listed
     after the sweep, and have no result.
     """
+    get_device(device)  # a bad device name, or CUDA where there is none: one error here, not one per worker
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot write result files to {out}: {error.strerror or error}") from None
+    check_writable(out)
+    for exp in experiments:  # a finished run's file must be one: a foreign or broken file would count as done
+        if (out / f"{exp.stem()}.json").exists():
+            read_result(out / f"{exp.stem()}.json")
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise ConfigError(f"--jobs must be at least 1, got {workers}")
@@ -253,7 +289,7 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
         for exp in job.experiments:
             path = out / f"{exp.stem()}.json"
             if path.exists():
-                result = json.loads(path.read_text())
+                result = read_result(path)
                 tqdm.write(f"{exp.stem()}: relative L2 error {result['rel_l2']:.2e} "
                            f"({time.perf_counter() - start:.0f} s into the sweep)")
 
@@ -264,12 +300,13 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
         else:
             failures = _run_local(todo, out, workers, bar, device, finished)
     if failures:
-        raise SweepError("; ".join(failures))
+        message = "; ".join(text for text, _ in failures)
+        raise (ConfigError if all(bad_input for _, bad_input in failures) else SweepError)(message)
     results, stopped = [], []
     for exp in experiments:
         path = out / f"{exp.stem()}.json"
         if path.exists():
-            results.append(json.loads(path.read_text()))
+            results.append(read_result(path))
         else:
             stopped.append(exp.stem())
     if stopped:

@@ -86,9 +86,10 @@ class TrainingLoop:
         self.adam = choose("Adam form", adam, ADAM_FORMS)
         self.problem = problem
         self.budget = get_budget(budget)
+        problem.check_batch_size(self.budget.batch_size)  # before any work, not at the first step
         self.steps = steps if steps is not None else self.budget.steps
-        if self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
         self.device = get_device(device)
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.progress, self.callback = progress, callback
@@ -141,12 +142,19 @@ class TrainingLoop:
                                            "scheduler": self.scheduler.state_dict(), **self._state()})
 
     def load_checkpoint(self) -> None:
-        """Restore the state saved by ``save_checkpoint``; refuse a file of another run, or one that is not ours."""
+        """Restore the state saved by ``save_checkpoint``; refuse a file of another run, or one that is not ours
+        (a ``CheckpointError``, also when its state does not fit this run's network or optimiser)."""
         state = checkpoints.load(self.checkpoint, self._run_key(), self.device)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self._restore(state)
-        self.step = state["step"]
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self._restore(state)
+            self.step = int(state["step"])
+        except (KeyError, RuntimeError, TypeError, ValueError, IndexError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise checkpoints.CheckpointError(
+                f"checkpoint {self.checkpoint} does not fit this run ({type(error).__name__}: {reason}); "
+                "delete it, or run again with --fresh (resume=False) to start over") from None
 
     def _last_good_checkpoint(self) -> str:
         step = checkpoints.saved_step(self.checkpoint) if self.checkpoint and self.checkpoint.exists() else None
@@ -196,6 +204,19 @@ class TrainingLoop:
     def _adam_key(self) -> dict:
         """The Adam form, for a run key: only when not the default, so that older checkpoints still match."""
         return {"adam": self.adam} if self.adam != "torch" else {}
+
+    def _net_key(self, net: nn.Module) -> dict:
+        """What a run key needs of the network beyond its class and its parameters' shapes: the gated network's
+        variant and the input statistics it was built with, each only when not the default (so that older
+        checkpoints still match). Both leave the shapes alike, so restoring the state would not notice them."""
+        key = {}
+        if getattr(net, "variant", "code") != "code":
+            key["variant"] = net.variant
+        scaling = [net.input_mean.tolist(), net.input_std.tolist()] if hasattr(net, "input_mean") else None
+        exact = [torch.tensor(v, dtype=torch.float32).tolist() for v in self.problem.input_scaling()]
+        if scaling is not None and scaling != exact:
+            key["input_statistics"] = scaling
+        return key
 
     def _stop_interrupted(self) -> None:
         if self.checkpoint:
@@ -368,7 +389,7 @@ class Trainer(TrainingLoop):
     def _run_key(self) -> dict:
         key = {"problem": repr(self.problem), "net": type(self.net).__name__, "weighting": repr(self.weighting),
                "budget": self.budget.name, "steps": self.steps, "seed": self.seed}
-        return key | self._adam_key()
+        return key | self._net_key(self.net) | self._adam_key()
 
     def _state(self) -> dict:
         self.history.wall_s = self.wall_s

@@ -1,14 +1,17 @@
 """The benchmark commands run and report what they measured (the timings themselves are not asserted)."""
 
 import datetime
+import multiprocessing
 import os
 import random
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from pinn_tutorial import bench
 from pinn_tutorial.bench import (
     LAYOUTS,
     NETWORKS,
@@ -27,6 +30,7 @@ from pinn_tutorial.bench import (
     report_heading,
     step_times,
 )
+from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment, git_commit, machine, run_experiment
 from pinn_tutorial.paper import KLEIN_GORDON_TRAIN_TIME_S
 
@@ -64,6 +68,25 @@ def test_ensemble_table_has_every_layout():
         assert r["vs_sequential"] == pytest.approx(r["ms_per_member_step"] / by_layout["sequential"])
         assert r["vs_jobs2"] == pytest.approx(r["ms_per_member_step"] / by_layout["jobs 2"])
     assert len(format_ensemble_table(rows).splitlines()) == 1 + len(rows)
+
+
+def _dies_unless_it_has_two_members(members, *args):
+    """A stand-in for a layout worker: with two members it waits at the barrier for the others (as a real worker
+    does before each round); otherwise it exits at once with code 3, as a worker whose device fails to start."""
+    barrier = args[-2]
+    if members != 2:
+        sys.exit(3)
+    barrier.wait()
+
+
+def test_a_layout_whose_worker_dies_stops_with_its_exit_code(monkeypatch):
+    """`jobs 2` of 3 runs: one worker of 2 members waits at the barrier, the other (1 member) dies; the parent
+    must not wait for ever, but stop the waiting worker and say how the other ended."""
+    before = set(multiprocessing.active_children())
+    monkeypatch.setattr(bench, "_layout_worker", _dies_unless_it_has_two_members)
+    with pytest.raises(RuntimeError, match="layout 'jobs 2' exited with code 3"):
+        bench._time_layout("jobs 2", 3, "M4", steps=1, repeats=1, compile=False, device="cpu")
+    assert set(multiprocessing.active_children()) <= before  # the waiting worker was stopped too
 
 
 def test_deepxde_script_trains_when_deepxde_is_installed():
@@ -178,6 +201,37 @@ def test_every_committed_report_reads_to_the_rows_it_always_had(name):
     assert report["torch"] and report["repeats"]
     walls = [float(m[1]) for m in re.finditer(r"M4[^:\n]*: (?:wall )?(\d+) s", text)]
     assert [r["wall_s"] for r in report["runs"]] == walls  # every complete run, none invented
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt")))
+def test_every_committed_report_reads_with_its_reader_and_is_refused_by_the_other(name):
+    ensemble = name.startswith("ensemble")
+    reader, other, what = ((read_ensemble_report, read_report, "bench report") if ensemble
+                           else (read_report, read_ensemble_report, "bench --ensemble report"))
+    assert reader(BENCH / name)["rows"]
+    with pytest.raises(ConfigError) as refused:
+        other(BENCH / name)
+    assert str(refused.value).startswith(f"{BENCH / name} is not a {what} (no ")
+
+
+FOREIGN = {  # files that are not reports: text, another program's JSON, an empty file, binary bytes
+    "notes.txt": b"Benchmark notes\n\nnetwork speed was fine; ms/step not measured\nE layout: see above\n",
+    "package.json": b'{\n  "name": "pinn-tutorial",\n  "version": "0.1.0",\n  "scripts": {"test": "pytest"}\n}\n',
+    "empty.txt": b"",
+    "figure.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8",
+}
+
+
+@pytest.mark.parametrize("reader, what", [(read_report, "bench report"),
+                                          (read_ensemble_report, "bench --ensemble report")])
+@pytest.mark.parametrize("name", FOREIGN)
+def test_a_file_that_is_not_a_report_is_refused_naming_it(tmp_path, reader, what, name):
+    path = tmp_path / name
+    path.write_bytes(FOREIGN[name])
+    with pytest.raises(ConfigError) as refused:  # a ValueError the command line reports in one line
+        reader(path)
+    assert str(refused.value).startswith(f"{path} is not a {what} (")
+    assert ("not a text file" in str(refused.value)) == (name == "figure.png")
 
 
 def test_the_oldest_formats_say_how_their_runs_were_started():

@@ -1,6 +1,7 @@
 """Bad input gets one clear line and exit status 2, and loses no work; a shared file never runs code."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -45,6 +46,13 @@ def assert_one_line_error(done, *words):
     (["sweep", "table-7"], ["helmholtz-architectures"]),
     (["table", "--results", "nowhere"], ["no results folder nowhere"]),
     (["table", "--budget", "huge"], ["quick, default, paper"]),
+    (["train", "helmholtz", "--device", "bogus"], ["unknown device 'bogus'"]),
+    (["train", "helmholtz", "--seeds", "0-4294967294"], ["1 to 10,000 seeds"]),
+    (["reproduce", "helmholtz", "--seeds", "20000"], ["1 to 10,000 seeds"]),
+    (["reproduce", "helmholtz", "--methods", "M1,M1"], ["listed twice"]),
+    (["sweep", "helmholtz-code-details", "--methods", "M4,M4"], ["listed twice"]),
+    (["train", "klein_gordon_causal", "--param", "chunks=3", "--budget", "quick"],
+     ["multiple of the number of time chunks (3)"]),
 ])
 def test_bad_input_is_one_line_and_status_2(args, words, tmp_path):
     assert_one_line_error(cli(*args, cwd=tmp_path), *words)
@@ -53,9 +61,56 @@ def test_bad_input_is_one_line_and_status_2(args, words, tmp_path):
 def test_an_unwritable_output_folder_is_refused_before_training(tmp_path):
     (tmp_path / "a_file").write_text("")
     assert_one_line_error(cli("train", "helmholtz", "--out", "a_file/results", cwd=tmp_path),
-                          "cannot write result files to a_file/results")
+                          "cannot write result files and checkpoints to a_file/results")
     assert_one_line_error(cli("reproduce", "helmholtz", "--out", "a_file/results", cwd=tmp_path),
                           "cannot write result files")
+    # A folder whose checkpoints/ is a file: refused before training too, not after the run's first steps.
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "checkpoints").write_text("")
+    for command in ("train", "reproduce"):
+        assert_one_line_error(cli(command, "helmholtz", "--budget", "quick", "--out", "out", cwd=tmp_path),
+                              "cannot write result files and checkpoints to out/checkpoints")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the command would train on it")
+def test_cuda_on_a_machine_without_it_is_one_line(tmp_path):
+    assert_one_line_error(cli("train", "helmholtz", "--device", "cuda", cwd=tmp_path), "no CUDA GPU")
+
+
+def test_a_bad_thread_count_in_the_environment_is_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pinn_tutorial", "train", "helmholtz", "--budget", "quick"],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PINN_TUTORIAL_THREADS": "abc"})
+    assert_one_line_error(done, "PINN_TUTORIAL_THREADS", "'abc'")
+
+
+def test_a_bad_diagnostic_name_leaves_no_folder_behind(tmp_path):
+    assert_one_line_error(cli("diagnose", "bogus", "--out", "made", cwd=tmp_path), "poisson")
+    assert not (tmp_path / "made").exists()
+
+
+QUICK_RUN = ["reproduce", "helmholtz", "--methods", "M1", "--seeds", "1", "--budget", "quick", "--steps", "5",
+             "--jobs", "1", "--no-progress", "--out", "out"]
+
+
+@pytest.mark.parametrize("content", ["{broken", "[1, 2]", '{"name": "a package"}'])
+def test_a_sweep_refuses_a_foreign_file_where_a_result_should_be(content, tmp_path):
+    """A file under a finished run's name that is not a result would count as done: named, and left alone."""
+    (tmp_path / "out").mkdir()
+    foreign = tmp_path / "out" / "helmholtz_M1_quick_5steps_seed0.json"
+    foreign.write_text(content)
+    assert_one_line_error(cli(*QUICK_RUN, cwd=tmp_path), str(foreign.relative_to(tmp_path)), "move it away")
+    assert foreign.read_text() == content
+
+
+def test_a_sweep_worker_on_bad_input_gives_one_line_and_status_2(tmp_path):
+    """A worker whose job cannot run as given (here a corrupt checkpoint) reports its error through the parent,
+    in one line, with status 2 (rerunning would not help); the file is kept."""
+    checkpoint = tmp_path / "out" / "checkpoints" / "helmholtz_M1_quick_5steps_seed0.pt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"not a checkpoint")
+    assert_one_line_error(cli(*QUICK_RUN, cwd=tmp_path), "helmholtz_M1_quick_5steps_seed0", "is corrupt")
+    assert checkpoint.read_bytes() == b"not a checkpoint"
 
 
 def test_table_skips_a_malformed_file_names_it_and_prints_the_rest(tmp_path):
@@ -64,11 +119,20 @@ def test_table_skips_a_malformed_file_names_it_and_prints_the_rest(tmp_path):
     assert trained.returncode == 0, trained.stderr
     (tmp_path / "res" / "broken.json").write_text('{"problem": "helm')
     (tmp_path / "res" / "foreign.json").write_text('{"name": "something else"}')
+    # Files with every key but a value of the wrong kind: each skipped with its reason, as a foreign file is.
+    good = json.loads(next((tmp_path / "res").glob("poisson1d_*.json")).read_text())
+    bad_values = {"method.json": {"method": "M9"}, "error.json": {"rel_l2": None}, "steps.json": {"steps": None},
+                  "seed.json": {"seed": 1.5}, "wall.json": {"wall_s": float("inf")}}
+    for name, change in bad_values.items():
+        (tmp_path / "res" / name).write_text(json.dumps({**good, **change}))
     done = cli("table", "--results", "res", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "poisson1d" in done.stdout and "M1" in done.stdout
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 2 and "broken.json" in lines[0] and "foreign.json" in lines[1]
+    assert len(lines) == 2 + len(bad_values), lines
+    skipped = {name for name in ["broken.json", "foreign.json", *bad_values] if any(name in line for line in lines)}
+    assert skipped == {"broken.json", "foreign.json", *bad_values}
+    assert any("unknown problem or method 'poisson1d', 'M9'" in line for line in lines)
 
 
 class Payload:

@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from pinn_tutorial.config import DEVICE_ENV, THREADS_ENV, get_device, idle_cores, set_threads
+from pinn_tutorial.config import DEVICE_ENV, THREADS_ENV, ConfigError, get_device, idle_cores, set_threads
 
 
 @pytest.fixture
@@ -28,11 +28,20 @@ def test_the_environment_overrides_the_device_and_an_argument_overrides_both(mon
     monkeypatch.setenv(DEVICE_ENV, "cpu")
     assert get_device() == torch.device("cpu")
     monkeypatch.setenv(DEVICE_ENV, "cuda:1")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert get_device() == torch.device("cuda", 1)
     assert get_device("cpu") == torch.device("cpu") and get_device(torch.device("meta")) == torch.device("meta")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv(DEVICE_ENV, "")  # empty: as if unset
     assert get_device() == torch.device("cpu")
+
+
+def test_a_device_that_torch_does_not_know_or_cuda_without_a_gpu_is_a_config_error(monkeypatch):
+    with pytest.raises(ConfigError, match="unknown device 'gpu0'"):
+        get_device("gpu0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv(DEVICE_ENV, "cuda")  # from the environment too
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        get_device()
 
 
 @pytest.mark.parametrize("load, idle", [(0.1, 4), (1.4, 3), (2.6, 1), (9.0, 1)])

@@ -94,6 +94,17 @@ def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):
     assert "9.00e-01" in table(tmp_path, budget="default")
 
 
+def test_parameter_values_are_named_exactly_and_steps_must_be_whole():
+    """Two values that print alike at six digits get names of their own (a shared name would let one run's
+    file stand for the other's); the short form stays where it is exact."""
+    names = {c: Experiment("poisson1d", "M1", "quick", params={"C": c}).stem() for c in (2.0, 2.0000001, 0.1)}
+    assert names[2.0] == "poisson1d_C2_M1_quick_seed0" and names[0.1] == "poisson1d_C0.1_M1_quick_seed0"
+    assert names[2.0000001] != names[2.0]
+    for steps in (float("nan"), 2.5, True):
+        with pytest.raises(ConfigError, match="whole number"):
+            Experiment("helmholtz", "M1", "quick", steps=steps)
+
+
 def test_file_names_tell_every_setting_apart():
     cases = [
         (Experiment("helmholtz", "M4", "paper"), "helmholtz_M4-code_paper_seed0"),

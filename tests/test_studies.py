@@ -18,8 +18,10 @@ from pinn_tutorial.studies import (
     PoissonScaling,
     StiffnessHistory,
     StiffnessStudy,
+    Study,
     load_study,
     poisson_gradient_scaling,
+    run_study,
     stiffness_history,
     study_path,
 )
@@ -147,6 +149,52 @@ def test_study_files_are_named_by_study_budget_steps_and_seed(tmp_path):
     assert list(STUDIES) == ["poisson", "stiffness"]
     with pytest.raises(ConfigError, match="poisson, stiffness"):
         study_path("heat", "default")
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b'{"diagnostic": "poisson", "Cs": [1.0, 2', "not JSON: "),
+    (b"[1, 2, 3]", "a JSON list, not an object"),
+    (b'{"name": "pinn-tutorial", "version": "0.1.0", "scripts": {"test": "pytest"}}',
+     "its 'diagnostic' is None, not one of poisson, stiffness"),
+    (b'{"diagnostic": ["poisson"]}', "its 'diagnostic' is ['poisson']"),
+    (b'{"diagnostic": "poisson"}', "no 'Cs' entry"),
+    (b'{"diagnostic": "stiffness", "budget": "quick", "seed": 0, "runs": 3}', "an entry of the wrong type"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", "not a text file"),
+])
+def test_a_file_that_is_not_a_stored_study_is_refused_naming_it(tmp_path, content, reason):
+    path = tmp_path / "study.json"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as refused:  # a ValueError the command line reports in one line
+        load_study(path)
+    assert str(refused.value).startswith(f"{path} is not a stored study (") and reason in str(refused.value)
+
+
+def test_a_stored_study_missing_an_entry_is_refused_naming_it(tmp_path):
+    data = json.loads((STORED / "poisson_default_seed0.json").read_text())
+    del data["slopes"]
+    path = tmp_path / "poisson_default_seed0.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="no 'slopes' entry") as refused:
+        load_study(path)
+    assert str(refused.value).startswith(f"{path} is not a stored study")
+
+
+def test_run_study_replaces_its_file_atomically(tmp_path, monkeypatch):
+    """A write that fails half-way (a full disk) leaves the earlier file whole; a good one leaves no temporary."""
+    monkeypatch.setitem(STUDIES, "poisson", Study(lambda **_: poisson_by_hand(), PoissonScaling))
+    run = run_study("poisson", "quick", seed=3, folder=tmp_path, device="cpu")
+    assert load_study(run.path) == poisson_by_hand() and list(tmp_path.iterdir()) == [run.path]
+    earlier = run.path.read_text()
+    write_text = Path.write_text
+
+    def disk_full(self, text, *args, **kwargs):
+        write_text(self, text[:100], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        run_study("poisson", "quick", seed=3, folder=tmp_path, device="cpu")
+    assert run.path.read_text() == earlier
 
 
 # -- command line ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from pinn_tutorial import Helmholtz, NonFiniteLossError, Poisson1D, Trainer, build, train
+from pinn_tutorial.checkpoints import CheckpointError
 from pinn_tutorial.config import Budget
 
 BUDGET = Budget("test", steps=40, batch_size=16, log_every=5, eval_every=10, checkpoint_every=10, grid_size=10)
@@ -50,6 +51,23 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
     other = Trainer(problem, net, weighting, budget=BUDGET, checkpoint=tmp_path / "run.pt", progress=False)
     with pytest.raises(ValueError, match="another run"):
         other.run(resume=True)
+
+
+@pytest.mark.parametrize("other", [{"variant": "paper"}, {"input_scaling": "sampled"}, {"layers": [2, 9, 9, 1]}],
+                         ids=["gated variant", "input statistics", "network size"])
+def test_a_checkpoint_of_another_network_is_refused_and_left_alone(tmp_path, other):
+    """A network that differs in its variant or input statistics has parameters of the same shapes: the run key
+    must tell them apart. One of another size is caught when its state is restored. Either way the file stays."""
+    problem, budget = Helmholtz(), Budget("test", steps=10, batch_size=16, log_every=5, eval_every=10,
+                                          checkpoint_every=10, grid_size=10)
+    net, weighting = build("M3", problem, seed=3, **{"layers": [2, 8, 8, 1], **other})
+    Trainer(problem, net, weighting, budget=budget, seed=3, checkpoint=tmp_path / "run.pt", progress=False).run()
+    saved = (tmp_path / "run.pt").read_bytes()
+    net, weighting = build("M3", problem, seed=3, layers=[2, 8, 8, 1])
+    ours = Trainer(problem, net, weighting, budget=budget, seed=3, checkpoint=tmp_path / "run.pt", progress=False)
+    with pytest.raises(CheckpointError, match="another run|does not fit this run"):
+        ours.run(resume=True)
+    assert (tmp_path / "run.pt").read_bytes() == saved
 
 
 def test_a_non_finite_loss_names_the_step_and_the_term(tmp_path):

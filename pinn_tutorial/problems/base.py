@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from ..config import ConfigError
 from ..sampling import BoxSampler, grid
 
 Field = Callable[[torch.Tensor], torch.Tensor]
@@ -60,6 +61,11 @@ class Problem(ABC):
     def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """The field that is compared with ``exact``: the network's output itself here."""
         return net(x)
+
+    def check_batch_size(self, batch_size: int) -> None:
+        """A ConfigError if ``sample`` cannot draw ``batch_size`` points per term (any size of at least 1, here)."""
+        if batch_size < 1:
+            raise ConfigError(f"the batch size must be at least 1, got {batch_size}")
 
     def metrics(self, prediction: torch.Tensor, exact: torch.Tensor, shape: list[int]) -> dict[str, float]:
         """Figures reported beside the relative L2 error (none by default)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import torch
 
+from ..config import ConfigError
 from .base import Batch, Field, Problem
 from .klein_gordon import KleinGordon
 
@@ -44,10 +45,15 @@ class CausalTraining(Problem):
         self.default_layers, self.annealing_pooling = problem.default_layers, problem.annealing_pooling
         self.compilable = problem.compilable
 
-    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+    def check_batch_size(self, batch_size: int) -> None:
+        """The same number of residual points in every chunk: the batch size must be a multiple of ``chunks``."""
+        super().check_batch_size(batch_size)
         if batch_size % self.chunks:
-            raise ValueError(f"the batch size ({batch_size}) must be a multiple of the number of time chunks "
-                             f"({self.chunks})")
+            raise ConfigError(f"the batch size ({batch_size}) must be a multiple of the number of time chunks "
+                              f"({self.chunks})")
+
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+        self.check_batch_size(batch_size)
         batch = self.problem.sample(batch_size, generator)
         x = batch["residual"].clone()
         low, high = self.domain.low[self.time_axis], self.domain.high[self.time_axis]
