@@ -25,6 +25,7 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import socket
 import sys
 import time
 from collections import defaultdict
@@ -223,6 +224,8 @@ def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device:
     except ImportError:
         raise ConfigError("Ray is not installed: pip install 'pinn_tutorial[cluster]'") from None
     started = not ray.is_initialized()
+    if started and address not in (None, "", "auto"):
+        check_reachable(address)
     if started:
         # No address: a local Ray for this sweep. The workers import pinn_tutorial from this folder.
         ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
@@ -252,6 +255,17 @@ def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device:
         if started:
             ray.shutdown()
     return failures
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A ConfigError unless something answers at a Ray cluster's ``address`` (``host:port`` or
+    ``ray://host:port``) within ``timeout_s``: Ray itself would keep retrying for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except (OSError, ValueError):
+        raise ConfigError(f"no Ray cluster answers at {address} (expected host:port or ray://host:port of a "
+                          "running head node; or --ray with no address for a local Ray)") from None
 
 
 class SweepError(RuntimeError):

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import pytest
 
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment
-from pinn_tutorial.sweeps import helmholtz_architectures, parse_seeds, plan
+from pinn_tutorial.sweeps import check_reachable, helmholtz_architectures, parse_seeds, plan
 
 RUNS = [f"helmholtz_{m}_quick_seed{s}.json" for m in ("M1", "M2-code", "M3", "M4-code") for s in (0, 1)]
 
@@ -138,3 +139,15 @@ def test_a_killed_worker_loses_only_its_progress_since_the_last_checkpoint(tmp_p
     history = result["history"]
     assert history["steps"] == list(range(0, 4000, 10)) + [3999]  # resumed where it stopped: no gap, no repeat
     assert history["eval_steps"] == list(range(100, 4001, 100))
+
+
+def test_an_address_where_no_ray_cluster_answers_is_one_clear_error():
+    """Ray would retry an unreachable head for minutes; the sweep checks the address first."""
+    with socket.socket() as listener:  # a port that answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        check_reachable(f"127.0.0.1:{listener.getsockname()[1]}")
+        check_reachable(f"ray://127.0.0.1:{listener.getsockname()[1]}")
+    for address in ("127.0.0.1:1", "head-node", "ray://127.0.0.1:notaport"):
+        with pytest.raises(ConfigError, match=f"no Ray cluster answers at {address}"):
+            check_reachable(address, timeout_s=1.0)
