@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .config import choose
+from .config import ConfigError, choose
 from .networks import ARCHITECTURES
 from .problems import Problem
 from .weighting import FixedWeights, GradientNormWeighting, LearningRateAnnealing, Pooling, Weighting
@@ -60,6 +60,9 @@ def get_method(name: str) -> Method:
     return METHODS[choose("method", name, METHODS)]
 
 
+MAX_WEIGHTS = 10**8  # 400 MB of float32 weights, before Adam's moments and the gated network's encoders
+
+
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
           form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "code",
           lambda_update: Literal["before_step", "after_step"] = "before_step",
@@ -83,8 +86,13 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
         mean, std = problem.sampled_input_scaling(torch.Generator().manual_seed(seed))
     else:
         mean, std = problem.input_scaling()
+    layers = layers or problem.default_layers
+    weights = sum(a * b for a, b in zip(layers, layers[1:]))
+    if weights > MAX_WEIGHTS:  # before allocating: such a network would fail in memory, with a traceback
+        raise ConfigError(f"a network of layers {layers} has {weights:,} weights; this library trains networks of "
+                          f"up to {MAX_WEIGHTS:,}")
     kwargs = {"variant": variant} if preset.architecture == "modified_mlp" else {}
-    net = ARCHITECTURES[preset.architecture](layers or problem.default_layers, mean, std, **kwargs)
+    net = ARCHITECTURES[preset.architecture](layers, mean, std, **kwargs)
     if preset.annealing:
         pooling = pooling or (problem.annealing_pooling if form == "code" else None)
         weighting: Weighting = LearningRateAnnealing(problem.weighted_terms, form=form, pooling=pooling,

@@ -47,6 +47,7 @@ def assert_one_line_error(done, *words):
     (["table", "--results", "nowhere"], ["no results folder nowhere"]),
     (["table", "--budget", "huge"], ["quick, default, paper"]),
     (["train", "helmholtz", "--device", "bogus"], ["unknown device 'bogus'"]),
+    (["train", "helmholtz", "--width", "1000000000000"], ["weights; this library trains networks of up to"]),
     (["train", "helmholtz", "--seeds", "0-4294967294"], ["1 to 10,000 seeds"]),
     (["reproduce", "helmholtz", "--seeds", "20000"], ["1 to 10,000 seeds"]),
     (["reproduce", "helmholtz", "--methods", "M1,M1"], ["listed twice"]),
