@@ -25,6 +25,7 @@ import torch
 BUDGET_ENV = "PINN_TUTORIAL_BUDGET"
 DEVICE_ENV = "PINN_TUTORIAL_DEVICE"
 THREADS_ENV = "PINN_TUTORIAL_THREADS"
+MAX_THREADS = 1024  # more than any one machine's cores; torch fails on counts past a C int
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,17 @@ def get_budget(budget: str | Budget | None = None) -> Budget:
 def get_device(device: str | torch.device | None = None) -> torch.device:
     """CUDA when a GPU is present, otherwise the CPU; ``$PINN_TUTORIAL_DEVICE`` overrides.
 
-    A ConfigError for a name torch does not know, or for CUDA on a machine without it."""
+    A ConfigError for anything but the CPU and CUDA (the two the library is built and tested for), or
+    for CUDA on a machine without it."""
     if device is None:
         device = os.environ.get(DEVICE_ENV) or ("cuda" if torch.cuda.is_available() else "cpu")
+    name = str(device)
     try:
         device = torch.device(device)
     except RuntimeError:
-        raise ConfigError(f"unknown device {device!r}; choose cpu or cuda (or cuda:N)") from None
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {name!r}; choose cpu or cuda (or cuda:N)")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {str(device)!r} asked for, but this machine has no CUDA GPU that torch can use")
     return device
@@ -105,9 +110,9 @@ def set_threads(n: int | None = None) -> int:
     """
     if not n:
         text = os.environ.get(THREADS_ENV) or "1"
-        if not text.isdigit() or int(text) < 1:
-            raise ConfigError(f"${THREADS_ENV} must be a whole number of at least 1, got {text!r}")
-        n = int(text)
+        n = int(text) if text.isascii() and text.isdigit() else 0
+        if not 1 <= n <= MAX_THREADS:
+            raise ConfigError(f"${THREADS_ENV} must be a whole number from 1 to {MAX_THREADS}, got {text!r}")
     torch.set_num_threads(n)
     return n
 

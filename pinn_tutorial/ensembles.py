@@ -285,6 +285,9 @@ class EnsembleTrainer(TrainingLoop):
                 "failures": {str(e): f for e, f in self.failures.items()}, "wall_s": self.wall_s}
 
     def _restore(self, state: dict) -> None:
+        for name in ("weightings", "generators", "histories", "active"):
+            if not isinstance(state[name], list) or len(state[name]) != self.size:
+                raise ValueError(f"its {name} are not one per member of {self.size}")
         with torch.no_grad():
             for k, v in state["params"].items():
                 self.params[k].copy_(v)

@@ -25,7 +25,7 @@ from torch import nn
 from . import __version__
 from .config import ConfigError, choose, get_budget
 from .ensembles import EnsembleTrainer
-from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, METHODS, build, get_method
+from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WEIGHTS, METHODS, build, get_method
 from .paper import reported_for_network
 from .problems import PROBLEMS, Problem, get_problem
 from .training import ADAM_FORMS, History, Trainer, TrainingLoop
@@ -70,10 +70,10 @@ class Experiment:
         choose("Adam form", self.adam, ADAM_FORMS)
         if self.pooling is not None:
             choose("pooling", self.pooling, POOLINGS)
-        for name in ("width", "depth"):
+        for name, most in (("width", MAX_WEIGHTS), ("depth", MAX_DEPTH)):  # bounded before a list of layers is made
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most):
+                raise ConfigError(f"{name} must be a whole number from 1 to {most:,}, got {value!r}")
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
                                        or self.steps < 1):
             raise ConfigError(f"steps must be a whole number of at least 1, got {self.steps!r}")
@@ -213,11 +213,18 @@ def check_writable(folder: str | Path) -> None:
                               ) from None
 
 
+def check_targets(*paths: Path) -> None:
+    """A ConfigError, before any training, if a file the run will write (result, checkpoint) is a folder."""
+    for path in paths:
+        if path.is_dir():
+            raise ConfigError(f"cannot write {path}: a folder of that name is in the way; move it away and run again")
+
+
 def read_result(path: Path) -> dict:
     """The result file at ``path``; a ConfigError naming it if it is not one (it is left as it is)."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ConfigError(f"{path} is not a readable result file ({error}); move it away and run again") from None
     reason = _not_a_result(data)
     if reason:
@@ -257,6 +264,7 @@ def run_experiment(exp: Experiment, out: str | Path = "results", resume: bool = 
     problem = make_problem(exp.problem, exp.params)
     net, weighting = _build(exp, problem)
     out = Path(out)
+    check_targets(out / f"{exp.stem()}.json", out / "checkpoints" / f"{exp.stem()}.pt")
     trainer = Trainer(problem, net, weighting, budget=budget, seed=exp.seed, steps=exp.steps, device=device,
                       checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress,
                       derivatives=exp.derivatives, callback=callback, adam=exp.adam)
@@ -302,6 +310,7 @@ def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bo
     nets, weightings = zip(*[_build(exp, problem) for exp in exps])
     out = Path(out)
     name = name or f"{first.stem()}_ensemble{len(exps)}"
+    check_targets(out / "checkpoints" / f"{name}.pt", *(out / f"{exp.stem()}.json" for exp in exps))
     trainer = EnsembleTrainer(problem, nets, weightings, [exp.seed for exp in exps], budget=budget,
                               steps=first.steps, device=device, checkpoint=out / "checkpoints" / f"{name}.pt",
                               progress=progress, callback=callback, adam=first.adam)
@@ -330,16 +339,41 @@ def _not_a_result(data: object) -> str | None:
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
         return f"it lacks {', '.join(missing)}"
-    if data["problem"] not in PROBLEMS or data["method"] not in METHODS:
+    if not (isinstance(data["problem"], str) and data["problem"] in PROBLEMS
+            and isinstance(data["method"], str) and data["method"] in METHODS):
         return f"unknown problem or method {data['problem']!r}, {data['method']!r}"
-    whole = [k for k in ("seed", "steps") if isinstance(data[k], bool) or not isinstance(data[k], int)]
-    finite = [k for k in ("rel_l2", "wall_s") if isinstance(data[k], bool) or not isinstance(data[k], (int, float))
-              or not math.isfinite(data[k])]
+    whole = [k for k in ("seed", "steps") if not _is_whole(data[k])]
+    finite = [k for k in ("rel_l2", "wall_s") if not _is_finite(data[k])]
     text = [k for k in ("budget", "hardware") if not isinstance(data[k], str)]
     if whole or finite or text:
         return (f"{', '.join(whole + finite + text)} not of its kind (whole numbers: seed, steps; finite numbers: "
                 "rel_l2, wall_s; text: budget, hardware)")
+    # The entries a summary reads when present (files of earlier versions lack some).
+    optional = {
+        "width": _is_whole, "depth": _is_whole, "rel_l2_spectral": _is_finite,
+        "form": _is_text, "variant": _is_text, "derivatives": _is_text, "lambda_update": _is_text,
+        "input_scaling": _is_text, "adam": _is_text, "pooling": _is_text,
+        "params": lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_finite(x) for k, x in v.items()),
+        "layers": lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_whole(n) for n in v),
+        "ensemble": lambda v: isinstance(v, dict) and _is_whole(v.get("size")) and v["size"] >= 1
+        and isinstance(v.get("members"), list),
+    }
+    wrong = [k for k, fits in optional.items() if data.get(k) is not None and not fits(data[k])]
+    if wrong:
+        return f"{', '.join(wrong)} not of its kind"
     return None
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
 def load_results(folder: str | Path = "results") -> list[dict]:
@@ -355,7 +389,7 @@ def load_results(folder: str | Path = "results") -> list[dict]:
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             warnings.warn(f"skipped {path}: not a readable JSON file ({error})", stacklevel=2)
             continue
         reason = _not_a_result(data)

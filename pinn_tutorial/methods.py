@@ -61,6 +61,7 @@ def get_method(name: str) -> Method:
 
 
 MAX_WEIGHTS = 10**8  # 400 MB of float32 weights, before Adam's moments and the gated network's encoders
+MAX_DEPTH = 100  # hidden layers; the paper's deepest network has 7, and a step's cost grows with each layer
 
 
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
@@ -87,6 +88,9 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
     else:
         mean, std = problem.input_scaling()
     layers = layers or problem.default_layers
+    if len(layers) - 2 > MAX_DEPTH:
+        raise ConfigError(f"a network of {len(layers) - 2} hidden layers; this library trains networks of up to "
+                          f"{MAX_DEPTH}")
     weights = sum(a * b for a, b in zip(layers, layers[1:]))
     if weights > MAX_WEIGHTS:  # before allocating: such a network would fail in memory, with a traceback
         raise ConfigError(f"a network of layers {layers} has {weights:,} weights; this library trains networks of "

@@ -29,7 +29,7 @@ import torch
 from . import __version__
 from .config import Budget, ConfigError, choose, get_budget, get_device
 from .diagnostics import GradientMonitor
-from .experiments import git_commit, machine, write_json
+from .experiments import check_targets, git_commit, machine, write_json
 from .methods import build
 from .problems import Helmholtz, Poisson1D, Problem
 from .training import Trainer
@@ -115,8 +115,13 @@ class PoissonScaling:
 
     @classmethod
     def from_dict(cls, data: dict) -> PoissonScaling:
-        """The result from ``to_dict`` or a ``diagnose poisson`` file (other keys are ignored)."""
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        """The result from ``to_dict`` or a ``diagnose poisson`` file (other keys are ignored); a ``ValueError``
+        if the per-frequency lists differ in length."""
+        result = cls(**{f.name: data[f.name] for f in fields(cls)})
+        per_frequency = (result.Cs, result.grad_residual, result.grad_boundary, result.ratio, result.rel_l2)
+        if len({len(entry) for entry in per_frequency}) != 1:
+            raise ValueError("its per-frequency lists (Cs, gradients, ratio, rel_l2) differ in length")
+        return result
 
     def format_table(self) -> str:
         """Two Markdown tables: ||grad L_r||_inf, ||grad L_b||_inf and their ratio per C, and their log-log
@@ -347,13 +352,14 @@ def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, step
     file, and a write that fails leaves an earlier file intact."""
     study = STUDIES[choose("diagnostic", name, STUDIES)]
     budget = get_budget(budget)
+    resolved = get_device(device)
+    path = study_path(name, budget.name, seed, steps, folder)
+    check_targets(path)  # before the study's runs, not after them
     start = time.perf_counter()
     result = study.run(budget=budget, seed=seed, steps=steps, progress=progress, device=device)
-    resolved = get_device(device)
     data = {**result.to_dict(), "diagnostic": name, "budget": budget.name, "seed": seed, "steps_override": steps,
             "wall_s": time.perf_counter() - start, "device": str(resolved), "hardware": machine(resolved),
             "torch": torch.__version__, "pinn_tutorial": __version__, "git_commit": git_commit()}
-    path = study_path(name, budget.name, seed, steps, folder)
     write_json(path, data)
     return StudyRun(result, path, data["wall_s"], data["hardware"])
 
@@ -361,15 +367,17 @@ def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, step
 def load_study(path: str | Path) -> PoissonScaling | StiffnessStudy:
     """The result in a file ``run_study`` (``python -m pinn_tutorial diagnose``) wrote.
 
-    Raises ``ConfigError`` ("<path> is not a stored study (<reason>)") for a file that is not UTF-8 text,
-    not a JSON object, names no known diagnostic, or lacks an entry its result needs; a missing file
-    raises ``FileNotFoundError``.
+    Raises ``ConfigError`` ("<path> is not a stored study (<reason>)") for a folder, a file that is not UTF-8
+    text, not a JSON object, names no known diagnostic, lacks an entry its result needs or holds one of the
+    wrong kind (one its table cannot read); a missing file raises ``FileNotFoundError``.
     """
+    if Path(path).is_dir():
+        raise ConfigError(f"{path} is not a stored study (a folder)")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not a stored study (not a text file)") from None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ConfigError(f"{path} is not a stored study (not JSON: {error})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} is not a stored study (a JSON {type(data).__name__}, not an object)")
@@ -378,7 +386,10 @@ def load_study(path: str | Path) -> PoissonScaling | StiffnessStudy:
         raise ConfigError(f"{path} is not a stored study (its 'diagnostic' is {name!r}, not one of "
                           f"{', '.join(STUDIES)})")
     try:
-        return STUDIES[name].result.from_dict(data)
-    except (KeyError, TypeError) as error:
-        reason = f"no {error} entry" if isinstance(error, KeyError) else f"an entry of the wrong type: {error}"
-        raise ConfigError(f"{path} is not a stored study ({reason})") from None
+        result = STUDIES[name].result.from_dict(data)
+        result.format_table()  # reads every entry a reader of the study sees: each must be of its kind
+    except KeyError as error:
+        raise ConfigError(f"{path} is not a stored study (no {error} entry)") from None
+    except (TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as error:
+        raise ConfigError(f"{path} is not a stored study (an entry of the wrong kind: {error})") from None
+    return result

@@ -44,6 +44,7 @@ from .experiments import (
     read_result,
     run_ensemble,
     run_experiment,
+    write_json,
     write_result,
 )
 from .methods import METHODS, PAPER_METHODS, get_method
@@ -177,8 +178,17 @@ def _work(job: Job, out: str, device: str | None, progress, message) -> None:
 def _record_failures(job: Job, results: list[dict], out: Path) -> None:
     for exp, result in zip(job.experiments, results):
         if "failed" in result:
-            (out / "failed").mkdir(parents=True, exist_ok=True)
-            (out / "failed" / f"{exp.stem()}.json").write_text(json.dumps(result["failed"], indent=1))
+            write_json(out / "failed" / f"{exp.stem()}.json", result["failed"])
+
+
+def _check_failure_record(path: Path, run: str) -> None:
+    """A ConfigError naming ``path`` unless it is the failure record ``_record_failures`` wrote for ``run``."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        record = None
+    if not (isinstance(record, dict) and record.get("run") == run):
+        raise ConfigError(f"{path} is not the failure record of run {run}; move it away and run again")
 
 
 def _run_local(jobs: list[Job], out: Path, workers: int, bar: tqdm, device: str | None,
@@ -289,6 +299,8 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
     for exp in experiments:  # a finished run's file must be one: a foreign or broken file would count as done
         if (out / f"{exp.stem()}.json").exists():
             read_result(out / f"{exp.stem()}.json")
+        elif (out / "failed" / f"{exp.stem()}.json").exists():
+            _check_failure_record(out / "failed" / f"{exp.stem()}.json", exp.stem())
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise ConfigError(f"--jobs must be at least 1, got {workers}")

@@ -68,7 +68,23 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
-        return cls(**data)
+        """The history ``to_dict`` wrote; a ``TypeError`` or ``ValueError`` naming the entry that does not fit."""
+        history = cls(**data)
+        series = [("steps", history.steps), ("lr", history.lr), ("eval_steps", history.eval_steps),
+                  ("rel_l2", history.rel_l2)]
+        for name in ("losses", "weights"):
+            if not isinstance(getattr(history, name), dict):
+                raise TypeError(f"history {name} is not a mapping of terms to lists")
+            series += [(f"{name}[{term!r}]", values) for term, values in getattr(history, name).items()]
+        for name, values in series:
+            if not (isinstance(values, list) and all(isinstance(v, (int, float)) for v in values)):
+                raise TypeError(f"history {name} is not a list of numbers")
+        if not isinstance(history.diagnostics, list):
+            raise TypeError("history diagnostics is not a list")
+        wall_s = history.wall_s
+        if isinstance(wall_s, bool) or not isinstance(wall_s, (int, float)) or not 0 <= wall_s < math.inf:
+            raise ValueError(f"history wall_s is {wall_s!r}, not a time in seconds")
+        return history
 
 
 class TrainingLoop:
@@ -149,8 +165,11 @@ class TrainingLoop:
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
             self._restore(state)
-            self.step = int(state["step"])
-        except (KeyError, RuntimeError, TypeError, ValueError, IndexError) as error:
+            step = state["step"]
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= self.steps:
+                raise ValueError(f"its step {step!r} is not one from 0 to {self.steps}")
+            self.step = step
+        except (AttributeError, KeyError, RuntimeError, TypeError, ValueError, IndexError) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise checkpoints.CheckpointError(
                 f"checkpoint {self.checkpoint} does not fit this run ({type(error).__name__}: {reason}); "

@@ -34,6 +34,9 @@ def assert_one_line_error(done, *words):
     (["train", "helmholtz", "--param", "a2=nan"], ["finite number"]),
     (["train", "helmholtz", "--param", "a3=1"], ["its parameters are: a1, a2, k"]),
     (["train", "cavity_velocity", "--param", "re=-5"], ["Reynolds number must be positive"]),
+    (["train", "helmholtz", "--param", "a1=0"], ["a1 and a2 must be non-zero"]),
+    (["train", "helmholtz", "--param", "k=1e200"], ["k=1e+200 is past 1000"]),
+    (["train", "poisson1d", "--param", "C=1e300"], ["frequency C must be positive and at most 1000"]),
     (["train", "cavity_velocity", "--param", "wall_weights=3"], ["wall_weights must be 1"]),
     (["train", "helmholtz", "--method", "M4", "--lambda-update", "later"], ["after_step"]),
     (["train", "helmholtz", "--input-scaling", "learned"], ["sampled"]),
@@ -47,7 +50,10 @@ def assert_one_line_error(done, *words):
     (["table", "--results", "nowhere"], ["no results folder nowhere"]),
     (["table", "--budget", "huge"], ["quick, default, paper"]),
     (["train", "helmholtz", "--device", "bogus"], ["unknown device 'bogus'"]),
-    (["train", "helmholtz", "--width", "1000000000000"], ["weights; this library trains networks of up to"]),
+    (["train", "helmholtz", "--width", "1000000000000"], ["width must be", "from 1 to 100,000,000"]),
+    (["train", "helmholtz", "--width", "20000"], ["weights; this library trains networks of up to"]),
+    (["train", "helmholtz", "--depth", "99999999999999999999"], ["depth must be", "from 1 to 100,"]),
+    (["train", "helmholtz", "--device", "mps"], ["unknown device 'mps'; choose cpu or cuda"]),
     (["train", "helmholtz", "--seeds", "0-4294967294"], ["1 to 10,000 seeds"]),
     (["reproduce", "helmholtz", "--seeds", "20000"], ["1 to 10,000 seeds"]),
     (["reproduce", "helmholtz", "--methods", "M1,M1"], ["listed twice"]),
@@ -71,6 +77,19 @@ def test_an_unwritable_output_folder_is_refused_before_training(tmp_path):
     for command in ("train", "reproduce"):
         assert_one_line_error(cli(command, "helmholtz", "--budget", "quick", "--out", "out", cwd=tmp_path),
                               "cannot write result files and checkpoints to out/checkpoints")
+
+
+@pytest.mark.parametrize("command, target", [
+    (["train", "poisson1d", "--no-progress"], "res/poisson1d_M1_quick_5steps_seed0.json"),
+    (["train", "poisson1d", "--no-progress"], "res/checkpoints/poisson1d_M1_quick_5steps_seed0.pt"),
+    (["train", "poisson1d", "--seeds", "0-1", "--no-progress"], "res/poisson1d_M1_quick_5steps_seed1.json"),
+    (["diagnose", "poisson"], "res/poisson_quick_5steps_seed0.json"),
+])
+def test_a_folder_where_a_file_will_be_written_is_refused_before_training(command, target, tmp_path):
+    (tmp_path / target).mkdir(parents=True)
+    done = cli(*command, "--budget", "quick", "--steps", "5", "--out", "res", cwd=tmp_path)
+    assert_one_line_error(done, f"cannot write {target}: a folder of that name is in the way")
+    assert not list((tmp_path / "res").glob("*.tmp"))  # nothing trained, so nothing half-written
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the command would train on it")
@@ -104,6 +123,17 @@ def test_a_sweep_refuses_a_foreign_file_where_a_result_should_be(content, tmp_pa
     assert foreign.read_text() == content
 
 
+@pytest.mark.parametrize("content", ["garbage", '{"run": "another_run_seed0", "step": 3}'])
+def test_a_sweep_refuses_a_failure_record_that_is_not_this_runs(content, tmp_path):
+    """A record in failed/ marks its run as done (stopped on a non-finite loss): a foreign one would skip the run."""
+    record = tmp_path / "out" / "failed" / "helmholtz_M1_quick_5steps_seed0.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(content)
+    assert_one_line_error(cli(*QUICK_RUN, cwd=tmp_path), "is not the failure record of run "
+                          "helmholtz_M1_quick_5steps_seed0")
+    assert record.read_text() == content
+
+
 def test_a_sweep_worker_on_bad_input_gives_one_line_and_status_2(tmp_path):
     """A worker whose job cannot run as given (here a corrupt checkpoint) reports its error through the parent,
     in one line, with status 2 (rerunning would not help); the file is kept."""
@@ -123,14 +153,20 @@ def test_table_skips_a_malformed_file_names_it_and_prints_the_rest(tmp_path):
     # Files with every key but a value of the wrong kind: each skipped with its reason, as a foreign file is.
     good = json.loads(next((tmp_path / "res").glob("poisson1d_*.json")).read_text())
     bad_values = {"method.json": {"method": "M9"}, "error.json": {"rel_l2": None}, "steps.json": {"steps": None},
-                  "seed.json": {"seed": 1.5}, "wall.json": {"wall_s": float("inf")}}
+                  "seed.json": {"seed": 1.5}, "wall.json": {"wall_s": float("inf")},
+                  # entries a summary reads when they are there
+                  "problem.json": {"problem": ["poisson1d"]}, "params.json": {"params": [1]},
+                  "layers.json": {"layers": 3}, "ensemble.json": {"ensemble": {"size": 0, "members": []}},
+                  "depth.json": {"depth": [3]}, "spectral.json": {"rel_l2_spectral": "small"}}
     for name, change in bad_values.items():
         (tmp_path / "res" / name).write_text(json.dumps({**good, **change}))
+    (tmp_path / "res" / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # past the JSON reader's recursion
+    bad_values["deep.json"] = None
     done = cli("table", "--results", "res", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "poisson1d" in done.stdout and "M1" in done.stdout
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 2 + len(bad_values), lines
+    assert len(lines) == 2 + len(bad_values) and "Traceback" not in done.stderr, lines
     skipped = {name for name in ["broken.json", "foreign.json", *bad_values] if any(name in line for line in lines)}
     assert skipped == {"broken.json", "foreign.json", *bad_values}
     assert any("unknown problem or method 'poisson1d', 'M9'" in line for line in lines)
@@ -163,7 +199,8 @@ def test_a_checkpoint_holding_code_is_refused_without_running_it(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.parametrize("content", [b"not a checkpoint", b""])
+@pytest.mark.parametrize("content", [b"not a checkpoint", b"", b"\x80\x02J", b"\x80\x02."],
+                         ids=["text", "empty", "truncated pickle", "empty pickle"])
 def test_a_corrupt_checkpoint_says_what_to_do_and_keeps_the_file(content, tmp_path):
     args = ["train", "poisson1d", "--budget", "quick", "--steps", "20", "--out", "res", "--no-progress"]
     checkpoint = tmp_path / "res" / "checkpoints" / "poisson1d_M1_quick_20steps_seed0.pt"

@@ -29,7 +29,7 @@ def test_the_environment_overrides_the_device_and_an_argument_overrides_both(mon
     assert get_device() == torch.device("cpu")
     monkeypatch.setenv(DEVICE_ENV, "cuda:1")
     assert get_device() == torch.device("cuda", 1)
-    assert get_device("cpu") == torch.device("cpu") and get_device(torch.device("meta")) == torch.device("meta")
+    assert get_device("cpu") == torch.device("cpu") and get_device(torch.device("cuda", 0)) == torch.device("cuda", 0)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv(DEVICE_ENV, "")  # empty: as if unset
     assert get_device() == torch.device("cpu")
@@ -38,6 +38,9 @@ def test_the_environment_overrides_the_device_and_an_argument_overrides_both(mon
 def test_a_device_that_torch_does_not_know_or_cuda_without_a_gpu_is_a_config_error(monkeypatch):
     with pytest.raises(ConfigError, match="unknown device 'gpu0'"):
         get_device("gpu0")
+    for name in ("mps", "xpu", "meta"):  # known to torch, but not built into this wheel or not a place to train
+        with pytest.raises(ConfigError, match=f"unknown device '{name}'; choose cpu or cuda"):
+            get_device(name)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setenv(DEVICE_ENV, "cuda")  # from the environment too
     with pytest.raises(ConfigError, match="no CUDA GPU"):
@@ -67,3 +70,10 @@ def test_threads_one_unless_told(monkeypatch, threads):
     monkeypatch.setenv(THREADS_ENV, "2")
     assert set_threads() == 2 and torch.get_num_threads() == 2
     assert set_threads(3) == 3 and torch.get_num_threads() == 3  # an argument beats the environment
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", "\u00b2", "99999999999999999999"])
+def test_threads_that_are_not_a_count_torch_can_take_are_a_config_error(monkeypatch, threads, text):
+    monkeypatch.setenv(THREADS_ENV, text)
+    with pytest.raises(ConfigError, match=f"{THREADS_ENV} must be a whole number from 1 to"):
+        set_threads()

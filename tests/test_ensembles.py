@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from pinn_tutorial import Helmholtz, Poisson1D, Trainer, build
+from pinn_tutorial.checkpoints import CheckpointError
 from pinn_tutorial.config import Budget, get_device
 from pinn_tutorial.ensembles import EnsembleTrainer
 
@@ -108,6 +109,18 @@ def test_an_interrupted_ensemble_resumes_exactly(tmp_path):
     assert resumed.step == BUDGET.steps
     for h, s in zip(histories, straight):
         assert h.losses == s.losses and h.weights == s.weights and h.rel_l2 == s.rel_l2
+
+
+def test_a_checkpoint_with_a_history_missing_for_a_member_is_refused(tmp_path):
+    """Its run key matches, but one member's state is gone: refused, not resumed without that member."""
+    problem = Helmholtz()
+    members = [("M1", 0), ("M1", 1)]
+    ensemble(problem, members, budget=BUDGET, checkpoint=tmp_path / "run.pt").run()
+    state = torch.load(tmp_path / "run.pt", weights_only=True)
+    state["histories"] = state["histories"][:1]
+    torch.save(state, tmp_path / "run.pt")
+    with pytest.raises(CheckpointError, match="its histories are not one per member of 2"):
+        ensemble(problem, members, checkpoint=tmp_path / "run.pt").run(resume=True)
 
 
 def test_members_must_share_one_architecture():

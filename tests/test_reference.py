@@ -80,6 +80,24 @@ def test_corrupt_cache_is_resolved_and_rewritten(tmp_path, monkeypatch):
     np.testing.assert_array_equal(load_or_solve(re=100.0, n=16).psi, solution.psi)
 
 
+@pytest.mark.parametrize("change", [{"re": np.array([100.0, 100.0])}, {"u": np.zeros((3, 3))}],
+                         ids=["a vector for re", "u of another grid"])
+def test_a_cache_file_with_entries_of_the_wrong_shape_is_resolved(tmp_path, change):
+    good = load_or_solve(re=100.0, n=16, cache_dir=tmp_path)
+    path = tmp_path / "cavity_re100_n16.npz"
+    with np.load(path) as data:
+        np.savez(path, **{**dict(data), **change})
+    again = load_or_solve(re=100.0, n=16, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.u, good.u)
+
+
+def test_a_cache_folder_that_cannot_be_written_keeps_the_solution_and_warns(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    with pytest.warns(UserWarning, match="could not cache the cavity solution"):
+        solution = load_or_solve(re=100.0, n=16, cache_dir=tmp_path / "a_file")
+    assert solution.psi.shape == (17, 17) and solution.residual < 1e-6
+
+
 @pytest.mark.parametrize(
     "kwargs, message", [({"n": 4}, "cells per side"), ({"re": 0.0}, "Reynolds"), ({"re": -100.0}, "Reynolds")]
 )

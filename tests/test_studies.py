@@ -158,7 +158,8 @@ def test_study_files_are_named_by_study_budget_steps_and_seed(tmp_path):
      "its 'diagnostic' is None, not one of poisson, stiffness"),
     (b'{"diagnostic": ["poisson"]}', "its 'diagnostic' is ['poisson']"),
     (b'{"diagnostic": "poisson"}', "no 'Cs' entry"),
-    (b'{"diagnostic": "stiffness", "budget": "quick", "seed": 0, "runs": 3}', "an entry of the wrong type"),
+    (b'{"diagnostic": "stiffness", "budget": "quick", "seed": 0, "runs": 3}', "an entry of the wrong kind"),
+    (b"[" * 100_000 + b"]" * 100_000, "not JSON: "),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", "not a text file"),
 ])
 def test_a_file_that_is_not_a_stored_study_is_refused_naming_it(tmp_path, content, reason):
@@ -175,6 +176,19 @@ def test_a_stored_study_missing_an_entry_is_refused_naming_it(tmp_path):
     path = tmp_path / "poisson_default_seed0.json"
     path.write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="no 'slopes' entry") as refused:
+        load_study(path)
+    assert str(refused.value).startswith(f"{path} is not a stored study")
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(Cs="abc"), lambda d: d.update(slopes=[1, 2]), lambda d: d["grad_residual"].pop(),
+], ids=["text for the frequencies", "a list for the slopes", "a frequency without its gradient"])
+def test_a_stored_study_with_an_entry_of_the_wrong_kind_is_refused_naming_it(tmp_path, change):
+    data = json.loads((STORED / "poisson_default_seed0.json").read_text())
+    change(data)
+    path = tmp_path / "poisson_default_seed0.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="is not a stored study") as refused:
         load_study(path)
     assert str(refused.value).startswith(f"{path} is not a stored study")
 

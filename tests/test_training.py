@@ -70,6 +70,22 @@ def test_a_checkpoint_of_another_network_is_refused_and_left_alone(tmp_path, oth
     assert (tmp_path / "run.pt").read_bytes() == saved
 
 
+@pytest.mark.parametrize("change", [
+    lambda state: state.update(step=10**30), lambda state: state.update(step=-5),
+    lambda state: state.update(generator="x"), lambda state: state["history"].update(wall_s=None),
+    lambda state: state["history"].update(rel_l2="abc"), lambda state: state["history"].update(steps=5),
+], ids=["step past the end", "negative step", "generator", "wall time", "errors", "logged steps"])
+def test_a_checkpoint_of_this_run_whose_contents_do_not_fit_is_refused(tmp_path, change):
+    """The run key matches, but an entry has the wrong type or range: one error naming the file, not a traceback
+    from deep inside the loop, and not a run that silently skips or repeats steps."""
+    make_trainer(tmp_path / "run.pt").run()
+    state = torch.load(tmp_path / "run.pt", weights_only=True)
+    change(state)
+    torch.save(state, tmp_path / "run.pt")
+    with pytest.raises(CheckpointError, match="run.pt does not fit this run"):
+        make_trainer(tmp_path / "run.pt").run(resume=True)
+
+
 def test_a_non_finite_loss_names_the_step_and_the_term(tmp_path):
     def poison_at_12(trainer, step):
         if step == 12:

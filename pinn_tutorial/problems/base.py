@@ -17,6 +17,7 @@ from ..sampling import BoxSampler, grid
 
 Field = Callable[[torch.Tensor], torch.Tensor]
 Batch = dict[str, torch.Tensor]
+MAX_FREQUENCY = 1e3  # a bound on a problem's frequencies: far past what a network here resolves, far below overflow
 
 
 def mse(r: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler, box_edges
-from .base import Batch, Field, Problem, mse
+from .base import MAX_FREQUENCY, Batch, Field, Problem, mse
 
 
 class Helmholtz(Problem):
@@ -16,7 +16,8 @@ class Helmholtz(Problem):
 
     The exact solution u = sin(a1 pi x) sin(a2 pi y) fixes the forcing
     q = (k^2 - (a1 pi)^2 - (a2 pi)^2) sin(a1 pi x) sin(a2 pi y) and the boundary data h (zero
-    up to rounding). The paper's case is a1 = 1, a2 = 4, k = 1; (1, 1) is its milder case.
+    up to rounding). The paper's case is a1 = 1, a2 = 4, k = 1; (1, 1) is its milder case. a1 and a2 must
+    be non-zero (else u = 0), and |a1|, |a2|, |k| at most ``MAX_FREQUENCY``.
 
     Loss, as in the original code: L_r = mean of r^2 over the residual points, and
     L_b = the sum over the four edges of each edge's mean squared error, every edge with its
@@ -28,6 +29,13 @@ class Helmholtz(Problem):
     default_layers = [2, 50, 50, 50, 1]
 
     def __init__(self, a1: float = 1.0, a2: float = 4.0, k: float = 1.0):
+        if a1 == 0 or a2 == 0:  # the exact solution would be u = 0, against which no error is relative
+            raise ValueError(f"a1 and a2 must be non-zero, got a1={a1}, a2={a2}")
+        too_large = [f"{name}={value}" for name, value in (("a1", a1), ("a2", a2), ("k", k))
+                     if abs(value) > MAX_FREQUENCY]
+        if too_large:
+            raise ValueError(f"{too_large[0]} is past {MAX_FREQUENCY:g}, more oscillation than a network here can "
+                             "resolve (and its square overflows the forcing)")
         self.a1, self.a2, self.k = a1, a2, k
         low, high = [-1.0, -1.0], [1.0, 1.0]
         self.domain = BoxSampler(low, high)

@@ -6,7 +6,7 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler
-from .base import Batch, Field, Problem, mse
+from .base import MAX_FREQUENCY, Batch, Field, Problem, mse
 
 
 class Poisson1D(Problem):
@@ -25,8 +25,8 @@ class Poisson1D(Problem):
     default_layers = [1, 50, 50, 50, 1]
 
     def __init__(self, C: float = 2.0):
-        if not C > 0:
-            raise ValueError(f"the frequency C must be positive, got {C}")
+        if not 0 < C <= MAX_FREQUENCY:
+            raise ValueError(f"the frequency C must be positive and at most {MAX_FREQUENCY:g}, got {C}")
         self.C = C
         self.domain = BoxSampler([0.0], [1.0])
         self.x_b = torch.tensor([[0.0], [1.0]])

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass
 from importlib import resources
@@ -272,9 +273,11 @@ def _read_cache(path: Path, re: float, n: int) -> CavitySolution | None:
                 re=float(data["re"]), n=int(data["n"]), iterations=int(data["iterations"]),
                 residual=float(data["residual"]),
             )
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
         return None
-    if solution.re != re or solution.n != n or solution.psi.shape != (n + 1, n + 1):
+    grids = (solution.psi, solution.omega, solution.u, solution.v)
+    if (solution.re != re or solution.n != n or any(a.shape != (n + 1, n + 1) for a in grids)
+            or solution.x.shape != (n + 1,) or solution.y.shape != (n + 1,)):
         return None
     return solution
 
@@ -301,7 +304,11 @@ def load_or_solve(re: float = 100.0, n: int = 128, cache_dir: str | os.PathLike 
     solution = _read_cache(path, float(re), int(n))
     if solution is None:
         solution = solve_cavity(re, n)
-        _write_cache(path, solution)
+        try:
+            _write_cache(path, solution)
+        except OSError as error:  # the solution is good; only the next run pays for the missing cache
+            warnings.warn(f"could not cache the cavity solution in {path} ({error}); it will be solved again next "
+                          "time", stacklevel=2)
     return solution
 
 
