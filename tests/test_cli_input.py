@@ -37,6 +37,7 @@ def assert_one_line_error(done, *words):
     (["train", "helmholtz", "--param", "a1=0"], ["a1 and a2 must be non-zero"]),
     (["train", "helmholtz", "--param", "k=1e200"], ["k=1e+200 is past 1000"]),
     (["train", "poisson1d", "--param", "C=1e300"], ["frequency C must be positive and at most 1000"]),
+    (["train", "klein_gordon", "--param", "k=2.5"], ["power k must be a whole number from 0 to 9"]),
     (["train", "cavity_velocity", "--param", "wall_weights=3"], ["wall_weights must be 1"]),
     (["train", "helmholtz", "--method", "M4", "--lambda-update", "later"], ["after_step"]),
     (["train", "helmholtz", "--input-scaling", "learned"], ["sampled"]),

@@ -10,11 +10,14 @@ from ..autodiff import jet
 from ..sampling import BoxSampler
 from .base import Batch, Field, Problem, mse
 
+MAX_POWER = 9  # of the nonlinear term u^k; the paper's is 3 (cubic), and the forcing grows like |u|^k
+
 
 class KleinGordon(Problem):
     """Klein-Gordon equation  u_tt + alpha u_xx + beta u + gamma u^k = f  on (t, x) in [0, 1]^2 (Eq. 49).
 
-    The paper's case is alpha = -1, beta = 0, gamma = 1, k = 3, with the exact solution
+    The paper's case is alpha = -1, beta = 0, gamma = 1, k = 3 (k must be a whole number: u is negative
+    in part of the domain), with the exact solution
     u = x cos(5 pi t) + (x t)^3, which fixes the forcing f, the boundary data at x = 0 and
     x = 1 and the initial data. Inputs are ordered (t, x), as in the original code.
 
@@ -32,6 +35,8 @@ class KleinGordon(Problem):
     default_layers = [2, 50, 50, 50, 50, 50, 1]
 
     def __init__(self, alpha: float = -1.0, beta: float = 0.0, gamma: float = 1.0, k: int = 3):
+        if not (float(k).is_integer() and 0 <= k <= MAX_POWER):  # u < 0 somewhere: u^k needs a whole k
+            raise ValueError(f"the power k must be a whole number from 0 to {MAX_POWER}, got {k}")
         self.alpha, self.beta, self.gamma, self.k = alpha, beta, gamma, k
         self.domain = BoxSampler([0.0, 0.0], [1.0, 1.0])
         self.edges = {"x0": BoxSampler([0.0, 0.0], [1.0, 0.0]), "x1": BoxSampler([0.0, 1.0], [1.0, 1.0])}
