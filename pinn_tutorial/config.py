@@ -15,6 +15,7 @@ environment variable ``PINN_TUTORIAL_BUDGET``, otherwise ``default``.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from dataclasses import dataclass
@@ -69,6 +70,16 @@ def choose(kind: str, name: str, valid: dict | list | tuple) -> str:
     if name not in valid:
         raise ConfigError(f"unknown {kind} {name!r}; choose one of: {', '.join(valid)}")
     return name
+
+
+def is_whole(value: object) -> bool:
+    """Whether ``value`` is a whole number: an ``int``, and not a ``bool`` (JSON's ``true`` is one to Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_finite(value: object) -> bool:
+    """Whether ``value`` is a finite real number: an ``int`` or ``float``, not a ``bool``, not NaN or infinite."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def get_budget(budget: str | Budget | None = None) -> Budget:

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .config import ConfigError, choose, get_budget
+from .config import ConfigError, choose, get_budget, is_finite, is_whole
 from .ensembles import EnsembleTrainer
 from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WEIGHTS, METHODS, build, get_method
 from .paper import reported_for_network
@@ -72,10 +72,9 @@ class Experiment:
             choose("pooling", self.pooling, POOLINGS)
         for name, most in (("width", MAX_WEIGHTS), ("depth", MAX_DEPTH)):  # bounded before a list of layers is made
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most):
+            if value is not None and not (is_whole(value) and 1 <= value <= most):
                 raise ConfigError(f"{name} must be a whole number from 1 to {most:,}, got {value!r}")
-        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
-                                       or self.steps < 1):
+        if self.steps is not None and not (is_whole(self.steps) and self.steps >= 1):
             raise ConfigError(f"steps must be a whole number of at least 1, got {self.steps!r}")
 
     def layers(self, problem: Problem) -> list[int]:
@@ -119,7 +118,7 @@ MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take se
 
 def check_seed(seed: int) -> int:
     """``seed`` if it is a whole number in [0, 2^32 - 2]; otherwise a ConfigError saying so."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+    if not (is_whole(seed) and 0 <= seed <= MAX_SEED):
         raise ConfigError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
     return seed
 
@@ -220,11 +219,15 @@ def check_targets(*paths: Path) -> None:
             raise ConfigError(f"cannot write {path}: a folder of that name is in the way; move it away and run again")
 
 
+# What reading a JSON file can raise: missing or unreadable, not UTF-8, not JSON, or nested past the parser's depth.
+UNREADABLE_JSON = (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError)
+
+
 def read_result(path: Path) -> dict:
     """The result file at ``path``; a ConfigError naming it if it is not one (it is left as it is)."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except UNREADABLE_JSON as error:
         raise ConfigError(f"{path} is not a readable result file ({error}); move it away and run again") from None
     reason = _not_a_result(data)
     if reason:
@@ -342,20 +345,20 @@ def _not_a_result(data: object) -> str | None:
     if not (isinstance(data["problem"], str) and data["problem"] in PROBLEMS
             and isinstance(data["method"], str) and data["method"] in METHODS):
         return f"unknown problem or method {data['problem']!r}, {data['method']!r}"
-    whole = [k for k in ("seed", "steps") if not _is_whole(data[k])]
-    finite = [k for k in ("rel_l2", "wall_s") if not _is_finite(data[k])]
+    whole = [k for k in ("seed", "steps") if not _is_count(data[k])]
+    finite = [k for k in ("rel_l2", "wall_s") if not is_finite(data[k])]
     text = [k for k in ("budget", "hardware") if not isinstance(data[k], str)]
     if whole or finite or text:
         return (f"{', '.join(whole + finite + text)} not of its kind (whole numbers: seed, steps; finite numbers: "
                 "rel_l2, wall_s; text: budget, hardware)")
     # The entries a summary reads when present (files of earlier versions lack some).
     optional = {
-        "width": _is_whole, "depth": _is_whole, "rel_l2_spectral": _is_finite,
+        "width": _is_count, "depth": _is_count, "rel_l2_spectral": is_finite,
         "form": _is_text, "variant": _is_text, "derivatives": _is_text, "lambda_update": _is_text,
         "input_scaling": _is_text, "adam": _is_text, "pooling": _is_text,
-        "params": lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_finite(x) for k, x in v.items()),
-        "layers": lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_whole(n) for n in v),
-        "ensemble": lambda v: isinstance(v, dict) and _is_whole(v.get("size")) and v["size"] >= 1
+        "params": lambda v: isinstance(v, dict) and all(isinstance(k, str) and is_finite(x) for k, x in v.items()),
+        "layers": lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_count(n) for n in v),
+        "ensemble": lambda v: isinstance(v, dict) and _is_count(v.get("size")) and v["size"] >= 1
         and isinstance(v.get("members"), list),
     }
     wrong = [k for k, fits in optional.items() if data.get(k) is not None and not fits(data[k])]
@@ -364,12 +367,8 @@ def _not_a_result(data: object) -> str | None:
     return None
 
 
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _is_finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _is_count(value: object) -> bool:
+    return is_whole(value) and value >= 0
 
 
 def _is_text(value: object) -> bool:
@@ -389,7 +388,7 @@ def load_results(folder: str | Path = "results") -> list[dict]:
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        except UNREADABLE_JSON as error:
             warnings.warn(f"skipped {path}: not a readable JSON file ({error})", stacklevel=2)
             continue
         reason = _not_a_result(data)

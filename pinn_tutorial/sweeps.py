@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 from .checkpoints import CheckpointError
 from .config import ConfigError, choose, get_budget, get_device, set_threads
 from .experiments import (
+    UNREADABLE_JSON,
     Experiment,
     check_writable,
     ensemble_key,
@@ -185,7 +186,7 @@ def _check_failure_record(path: Path, run: str) -> None:
     """A ConfigError naming ``path`` unless it is the failure record ``_record_failures`` wrote for ``run``."""
     try:
         record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except UNREADABLE_JSON:
         record = None
     if not (isinstance(record, dict) and record.get("run") == run):
         raise ConfigError(f"{path} is not the failure record of run {run}; move it away and run again")

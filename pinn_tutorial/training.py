@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from . import checkpoints
 from .compiled_step import CompiledStep, LossTerms, term_gradients
-from .config import Budget, choose, get_budget, get_device, seed_everything, set_threads
+from .config import Budget, choose, get_budget, get_device, is_finite, is_whole, seed_everything, set_threads
 from .metrics import relative_l2
 from .problems import Problem
 from .weighting import Weighting
@@ -82,7 +82,7 @@ class History:
         if not isinstance(history.diagnostics, list):
             raise TypeError("history diagnostics is not a list")
         wall_s = history.wall_s
-        if isinstance(wall_s, bool) or not isinstance(wall_s, (int, float)) or not 0 <= wall_s < math.inf:
+        if not (is_finite(wall_s) and wall_s >= 0):
             raise ValueError(f"history wall_s is {wall_s!r}, not a time in seconds")
         return history
 
@@ -104,7 +104,7 @@ class TrainingLoop:
         self.budget = get_budget(budget)
         problem.check_batch_size(self.budget.batch_size)  # before any work, not at the first step
         self.steps = steps if steps is not None else self.budget.steps
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+        if not (is_whole(self.steps) and self.steps >= 1):
             raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
         self.device = get_device(device)
         self.checkpoint = Path(checkpoint) if checkpoint else None
@@ -166,7 +166,7 @@ class TrainingLoop:
             self.scheduler.load_state_dict(state["scheduler"])
             self._restore(state)
             step = state["step"]
-            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= self.steps:
+            if not (is_whole(step) and 0 <= step <= self.steps):
                 raise ValueError(f"its step {step!r} is not one from 0 to {self.steps}")
             self.step = step
         except (AttributeError, KeyError, RuntimeError, TypeError, ValueError, IndexError) as error:
