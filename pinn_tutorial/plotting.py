@@ -10,6 +10,7 @@ import math
 import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
+from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -473,11 +474,12 @@ class SliderFigure:
         return self.html
 
 
-def slider_figure(draw, frames: Sequence, figsize: tuple[float, float] = (8.0, 3.5),
+def slider_figure(draw, frames: Sequence, *, alt: str, figsize: tuple[float, float] = (8.0, 3.5),
                   interval_ms: int = 500) -> SliderFigure:
     """Draw one figure per frame and join them under a slider that works without Python.
 
-    ``draw(fig, frame)`` draws one frame on an empty figure (give it a title that names the frame). Every
+    ``draw(fig, frame)`` draws one frame on an empty figure (give it a title that names the frame); ``alt`` says
+    what the frames show, for a reader who cannot see them (the image's alt text, one for every frame). Every
     frame is rendered here, once, and embedded with matplotlib's JavaScript player
     (``FuncAnimation.to_jshtml``): in the browser the slider and the step buttons only switch images. This is
     the static-page twin of an ipywidgets exploration, whose rendered page shows only its initial state.
@@ -489,6 +491,8 @@ def slider_figure(draw, frames: Sequence, figsize: tuple[float, float] = (8.0, 3
     frames = list(frames)
     if not frames:
         raise ValueError("slider_figure needs at least one frame")
+    if not alt.strip():
+        raise ValueError("slider_figure needs alt text that says what the frames show")
     use_style()
     fig = plt.figure(figsize=figsize, layout="constrained")
 
@@ -505,6 +509,7 @@ def slider_figure(draw, frames: Sequence, figsize: tuple[float, float] = (8.0, 3
     # The player links Font Awesome 4 from a CDN for its button icons; a page must not need the network (the
     # book's theme brings its own Font Awesome, and the slider works without icons).
     html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    html = re.sub(r"<img id=", lambda _: f'<img alt="{escape(alt, quote=True)}" id=', html, count=1)
     return SliderFigure(html, len(frames))
 
 

@@ -117,8 +117,9 @@ def test_slider_figure_embeds_one_image_per_frame_and_needs_no_network():
         fig.add_subplot().plot([0, 1], [0, frame])
         fig.suptitle(f"frame {frame}")
 
-    figure = slider_figure(draw, [1.0, 2.0, 3.0], figsize=(3, 2))
+    figure = slider_figure(draw, [1.0, 2.0, 3.0], alt='a line "rising" with the frame', figsize=(3, 2))
     html = figure._repr_html_()
+    assert '<img alt="a line &quot;rising&quot; with the frame" id=' in html  # alt text, escaped
     assert figure.frames == 3 and set(drawn) == {1.0, 2.0, 3.0}
     images = re.findall(r'frames\[(\d+)\] = "data:image/png;base64,([^"]+)"', html.replace("\\\n", ""))
     assert [int(k) for k, _ in images] == [0, 1, 2]
@@ -127,4 +128,6 @@ def test_slider_figure_embeds_one_image_per_frame_and_needs_no_network():
     assert 'type="range"' in html and "set_frame" in html  # the slider and the player that moves it
     assert "://" not in html  # no CDN: the page works offline
     with pytest.raises(ValueError, match="at least one frame"):
-        slider_figure(draw, [])
+        slider_figure(draw, [], alt="nothing")
+    with pytest.raises(ValueError, match="alt text"):
+        slider_figure(draw, [1.0], alt=" ")

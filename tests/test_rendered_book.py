@@ -492,7 +492,8 @@ def test_every_page_of_the_book_renders_offline(chrome, built_book):
 def _slider_page(folder: Path, frames: list[float]) -> None:
     from pinn_tutorial.plotting import slider_figure
 
-    figure = slider_figure(lambda fig, c: fig.add_subplot().plot([0, 1], [0, c]) and None, frames, figsize=(3, 2))
+    figure = slider_figure(lambda fig, c: fig.add_subplot().plot([0, 1], [0, c]) and None, frames, alt="a line whose slope is the frame's value",
+                           figsize=(3, 2))
     _vendored(folder)  # MathJax only: the page has no widgets (and the widget manager's fonts need its path script)
     _page(folder, '<script defer src="_static/mathjax/tex-chtml-full.js"></script>', figure._repr_html_())
 
