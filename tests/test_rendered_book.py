@@ -127,6 +127,9 @@ CHECK_JS = r"""
     }
     v.raw_tables = rawTables.slice(0, 5);
     v.images = document.images.length;
+    v.image_alts = Array.from(document.images).map(function (im) {
+      return [(im.getAttribute('src') || '').slice(0, 120), im.getAttribute('alt')];
+    });
     v.images_broken = Array.from(document.images)
       .filter(function (im) { return !(im.complete && im.naturalWidth > 0); })
       .map(function (im) { return im.getAttribute('src').slice(0, 120); });
@@ -253,6 +256,17 @@ def _run_page_once(chrome: str, url: str) -> dict:
     return json.loads(html.unescape(found.group(1)))
 
 
+MIN_ALT = 10  # characters: "Colab logo" is the shortest real alt text of the book's pages
+
+
+def real_alt_text(alt: str | None) -> bool:
+    """Whether an image's alt text says something: present, not blank, not a file name, not a stub."""
+    if alt is None:
+        return False
+    alt = alt.strip()
+    return len(alt) >= MIN_ALT and not re.fullmatch(r"[\w./-]+\.(png|jpe?g|svg|gif|webp)", alt, re.I)
+
+
 def problems(v: dict) -> list[str]:
     """What is wrong with a page, from its verdict; empty when it renders as it should."""
     if "error" in v:
@@ -272,6 +286,9 @@ def problems(v: dict) -> list[str]:
         out.append(f"Markdown tables left as text: {v['raw_tables']}")
     if v["images_broken"]:
         out.append(f"images not loaded: {v['images_broken']}")
+    no_alt = [src for src, alt in v.get("image_alts", []) if not real_alt_text(alt)]
+    if no_alt:
+        out.append(f"images without real alt text (none, blank, a file name, or under {MIN_ALT} characters): {no_alt}")
     if v["widget_state"] and (v["widget_views_unrendered"] or not v["widget_elements"]):
         out.append(
             f"widgets not rendered: {v['widget_views_unrendered']} of {v['widget_views']} views empty, "
@@ -350,6 +367,11 @@ def check_book(html_dir: Path, chrome: str, log=print,
 # ---------------------------------------------------------------------------------------------- tests
 
 
+def test_real_alt_text_says_something():
+    assert real_alt_text("The PINN's prediction lies on the exact solution")
+    assert not any(real_alt_text(alt) for alt in (None, "", "   ", "figure", "0cd4f7b9c6fb.png", "_images/plot.PNG"))
+
+
 def test_book_serves_its_javascript_itself():
     """No browser needed: _config.yml points MathJax and the widget manager at the files in book/_vendor."""
     import yaml
@@ -421,7 +443,8 @@ def _vendored(folder: Path) -> str:
 @pytest.mark.browser
 def test_checker_passes_a_page_served_with_its_javascript(chrome, tmp_path):
     _png(tmp_path / "ok.png")
-    _page(tmp_path, _vendored(tmp_path), f'<img src="ok.png">{WIDGET_STATE}{WIDGET_VIEW}')
+    _page(tmp_path, _vendored(tmp_path), f'<img src="ok.png" alt="a red square, two pixels wide">{WIDGET_STATE}'
+                                         f'{WIDGET_VIEW}')
     with serve(tmp_path) as base:
         verdict = run_page(chrome, base + "page.html")
     assert problems(verdict) == [], verdict
@@ -431,13 +454,15 @@ def test_checker_passes_a_page_served_with_its_javascript(chrome, tmp_path):
 @pytest.mark.browser
 def test_checker_catches_a_broken_image_and_bad_tex(chrome, tmp_path):
     body = (
-        '<img src="missing.png"><p><span class="math notranslate nohighlight">\\(x^1^2\\)</span>'
+        '<img src="missing.png" alt="a picture that is missing"><img src="ok.png" alt="ok.png"><img src="ok.png">'
+        '<p><span class="math notranslate nohighlight">\\(x^1^2\\)</span>'
         '<span class="math notranslate nohighlight">\\(\\nosuchmacro\\)</span></p>'
     )
     _page(tmp_path, _vendored(tmp_path), body)
     with serve(tmp_path) as base:
         found = problems(run_page(chrome, base + "page.html"))
     assert any("images not loaded" in p and "missing.png" in p for p in found), found
+    assert any("without real alt text" in p and p.count("ok.png") == 2 for p in found), found  # a file name, none
     assert any("MathJax errors" in p and "Double exponent" in p for p in found), found
     assert any("undefined TeX macros" in p and "nosuchmacro" in p for p in found), found
 
@@ -492,8 +517,8 @@ def test_every_page_of_the_book_renders_offline(chrome, built_book):
 def _slider_page(folder: Path, frames: list[float]) -> None:
     from pinn_tutorial.plotting import slider_figure
 
-    figure = slider_figure(lambda fig, c: fig.add_subplot().plot([0, 1], [0, c]) and None, frames, alt="a line whose slope is the frame's value",
-                           figsize=(3, 2))
+    figure = slider_figure(lambda fig, c: fig.add_subplot().plot([0, 1], [0, c]) and None, frames,
+                           alt="a line whose slope is the frame's value", figsize=(3, 2))
     _vendored(folder)  # MathJax only: the page has no widgets (and the widget manager's fonts need its path script)
     _page(folder, '<script defer src="_static/mathjax/tex-chtml-full.js"></script>', figure._repr_html_())
 

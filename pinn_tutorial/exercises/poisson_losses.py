@@ -20,7 +20,7 @@ NAME = "poisson-losses"
 
 
 def check(poisson_losses: Callable) -> CheckResult:
-    """Pass when ``poisson_losses(net, x_r, C)`` gives the library's (L_r, L_b) on two networks, and 0 on u = sin(Cx)."""
+    """Pass when ``poisson_losses(net, x_r, C)`` gives the library's (L_r, L_b) on two networks and 0 on u = sin(Cx)."""
     x_r = torch.linspace(0.05, 0.95, 9).reshape(-1, 1)
 
     def on_network(C: float, seed: int) -> Callable[[], None]:
