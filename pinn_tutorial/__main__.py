@@ -28,6 +28,7 @@ from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
 from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, check_seed_count, named_sweep, parse_seeds, run_sweep
 from .training import NonFiniteLossError
+from .weighting import ANNEALING_FORMS
 
 
 class Parser(argparse.ArgumentParser):
@@ -119,7 +120,8 @@ def parser() -> argparse.ArgumentParser:
                        help="hidden layers (default: the paper's network; Table 2: 3, 5, 7)")
     train.add_argument("--out", default="results", help="folder for the result file (default: results)")
     train.add_argument("--form", default="code",
-                       help="Algorithm 1 as the original code ran it ('code', default) or as printed ('paper')")
+                       help="the form of Algorithm 1 (M2, M4): " + "; ".join(
+                           f"'{name}', {form.summary}" for name, form in ANNEALING_FORMS.items()))
     train.add_argument("--variant", default="code",
                        help="gated network as the original code builds it ('code', default) or as Eqs. 43-47 ('paper')")
     train.add_argument("--lambda-update", default="before_step",
@@ -238,7 +240,7 @@ def train_command(args: argparse.Namespace) -> None:
     choose("method", args.method, METHODS)
     if args.budget is not None:
         choose("budget", args.budget, BUDGETS)
-    choose("annealing form", args.form, ("code", "paper"))
+    choose("annealing form", args.form, ANNEALING_FORMS)
     choose("network variant", args.variant, ("paper", "code"))
     choose("derivative method", args.derivatives, ("auto", "autograd"))
     seeds = args.seeds or [args.seed or 0]

@@ -29,13 +29,14 @@ from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WEIGHTS, MET
 from .paper import reported_for_network
 from .problems import PROBLEMS, Problem, get_problem
 from .training import ADAM_FORMS, History, Trainer, TrainingLoop
-from .weighting import POOLINGS, Weighting
+from .weighting import ANNEALING_FORMS, POOLINGS, Weighting
 
 
 @dataclass
 class Experiment:
-    """What to run: ``form`` is Algorithm 1's (M2, M4), ``variant`` the gated net's (M3, M4);
-    ``width`` and ``depth`` set the hidden layers (default: the problem's paper network).
+    """What to run: ``form`` is Algorithm 1's (M2, M4; one of ``weighting.ANNEALING_FORMS``), ``variant``
+    the gated net's (M3, M4); ``width`` and ``depth`` set the hidden layers (default: the problem's
+    paper network).
 
     Three details in which the original code differs from the library's defaults, each to be
     set apart (see ``methods.build`` and ``training.TrainingLoop._adam_step``): ``lambda_update``
@@ -65,6 +66,7 @@ class Experiment:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        choose("annealing form", self.form, ANNEALING_FORMS)  # the registry names every form, and so every stem
         choose("lambda update", self.lambda_update, LAMBDA_UPDATES)
         choose("input scaling", self.input_scaling, INPUT_SCALINGS)
         choose("Adam form", self.adam, ADAM_FORMS)

@@ -65,19 +65,20 @@ MAX_DEPTH = 100  # hidden layers; the paper's deepest network has 7, and a step'
 
 
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
-          form: Literal["code", "paper"] = "code", variant: Literal["paper", "code"] = "code",
+          form: str = "code", variant: Literal["paper", "code"] = "code",
           lambda_update: Literal["before_step", "after_step"] = "before_step",
           input_scaling: Literal["exact", "sampled"] = "exact", pooling: Pooling | None = None,
           ) -> tuple[nn.Module, Weighting]:
     """A freshly initialised network (seeded) and its weighting for ``method`` on ``problem``.
 
-    ``layers`` defaults to the problem's paper network; ``form`` picks the form of
-    Algorithm 1 for M2/M4 (see ``LearningRateAnnealing``) and ``lambda_update`` when it updates,
-    before the Adam step or after it as the original code does; ``variant`` the form of the gated
-    network for M3/M4 (see ``ModifiedMLP``). ``input_scaling`` standardises the inputs with the
-    exact mean and standard deviation of a uniform point, or with those of 10^5 points drawn with
-    ``seed``, as the original code does. ``pooling`` overrides how Algorithm 1 pools the layers
-    (default: the original code's for the problem; see ``weighting.annealing_estimate``).
+    ``layers`` defaults to the problem's paper network; ``form`` picks the form of Algorithm 1
+    for M2/M4, one of ``weighting.ANNEALING_FORMS`` (see ``LearningRateAnnealing``), and
+    ``lambda_update`` when it updates, before the Adam step or after it as the original code
+    does; ``variant`` the form of the gated network for M3/M4 (see ``ModifiedMLP``).
+    ``input_scaling`` standardises the inputs with the exact mean and standard deviation of a
+    uniform point, or with those of 10^5 points drawn with ``seed``, as the original code does.
+    ``pooling`` overrides how Algorithm 1 pools the layers (default: the original code's for the
+    problem; see ``weighting.annealing_estimate``).
     """
     preset = get_method(method)
     choose("lambda update", lambda_update, LAMBDA_UPDATES)
