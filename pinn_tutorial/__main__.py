@@ -169,6 +169,7 @@ def parser() -> argparse.ArgumentParser:
         description="'helmholtz-architectures': Helmholtz with 30, 50 and 100 units x 3, 5 and 7 hidden layers, "
                     "M1..M4 (Table 2). 'helmholtz-code-details': Helmholtz M4 with each detail in which the "
                     "original code differs from the library's defaults, and with all of them. "
+                    "'helmholtz-annealing-forms': Helmholtz M2 with Algorithm 1 as each library runs it (--form). "
                     "'cavity-velocity-study': the velocity-pressure cavity, M3 and M4, with the paper's 5 layers "
                     "of 50, one wall weight for u and v, and Algorithm 1 pooled by a global max. Jobs run as for "
                     "reproduce; then the table.")

@@ -50,6 +50,7 @@ from .experiments import (
 )
 from .methods import METHODS, PAPER_METHODS, get_method
 from .paper import HELMHOLTZ_TABLE2
+from .weighting import ANNEALING_FORMS
 
 # Members per ensemble at most: enough to amortise the per-operation cost on a CPU.
 ENSEMBLE_SIZE = 16
@@ -396,9 +397,20 @@ def cavity_velocity_study(budget: str, seeds: list[int], methods: tuple[str, ...
     return list(runs.values())
 
 
+def helmholtz_annealing_forms(budget: str, seeds: list[int], methods: tuple[str, ...] = ("M2",),
+                              ) -> list[Experiment]:
+    """Algorithm 1 as each library runs it (``weighting.ANNEALING_FORMS``), on the paper's Helmholtz network, M2.
+
+    Seed by seed across the forms, so that a sweep stopped early leaves every form with about as many seeds.
+    """
+    return [Experiment("helmholtz", method, budget, seed, form=form)
+            for seed in seeds for form in ANNEALING_FORMS for method in methods]
+
+
 SWEEPS: dict[str, Callable[..., list[Experiment]]] = {
     "helmholtz-architectures": helmholtz_architectures,
     "helmholtz-code-details": helmholtz_code_details,
+    "helmholtz-annealing-forms": helmholtz_annealing_forms,
     "cavity-velocity-study": cavity_velocity_study,
 }
 
