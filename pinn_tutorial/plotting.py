@@ -462,6 +462,27 @@ def plot_method_maps(problem: Problem, runs: dict[str, dict], axes: np.ndarray |
     return axes
 
 
+def show_figure(fig, alt: str) -> None:
+    """Show ``fig`` as a PNG image with alt text, and close it.
+
+    For figures drawn inside a widget (an ipywidgets ``interact``): the widget manager draws the images of a
+    widget's output without alt text, but keeps an HTML output as it is, so the figure goes out as an ``<img>``
+    that says what it shows.
+    """
+    import base64
+    import io
+
+    from IPython.display import HTML, display
+
+    if not alt.strip():
+        raise ValueError("show_figure needs alt text that says what the figure shows")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(HTML(f'<img alt="{escape(alt, quote=True)}" src="data:image/png;base64,{data}">'))
+
+
 class SliderFigure:
     """A figure with a JavaScript slider over precomputed frames: ``html`` is self-contained (the frames are
     embedded PNGs, the player is inline JavaScript), so the slider works on a static page, offline, with no

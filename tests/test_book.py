@@ -29,6 +29,8 @@ def test_first_code_cell_installs_only_in_colab(chapter):
     cells = json.loads(chapter.read_text())["cells"]
     first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
     assert '"google.colab" in sys.modules' in first and "pip install" in first
+    # The chapters' extra (the quizzes), and a clone that the student distribution points at the student branch.
+    assert "[chapters]" in first and "--branch main https://github.com/pinn-tutorial/pinn-tutorial " in first
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)

@@ -180,7 +180,7 @@ def secrets(instructor_html: Path, sources: Path) -> dict[str, set[str]]:
     public = " ".join(public_rendered + public_source)
     stem = snowballstemmer.stemmer("english").stemWord  # the search index holds stems, as Sphinx makes them
     words = {stem(w) for line in lines | rendered for w in re.findall(r"[a-z]{7,}", line)}
-    public_words = {stem(w) for w in re.findall(r"[a-z]{7,}", public)}
+    public_words = {stem(w) for w in re.findall(r"[a-z]{3,}", public)}  # "listing" is secret, not when "list" is public
     return {"sentences": {s for s in rendered if s not in public},
             "lines": {line for line in lines if line not in public},
             "stems": words - public_words}
@@ -235,7 +235,7 @@ def test_nothing_a_student_can_reach_holds_an_answer(both_editions):
     assert not leaks(probes, student_html, distribution)
     # The student edition has the exercises and the checks, the instructor edition the solutions.
     student_page = (student_html / "book" / "01_first_pinn.html").read_text()
-    assert "ch01-poisson-losses" in student_page and "exercise.check" in student_page
+    assert "ch01-poisson-losses" in student_page and "tag_exercise-check" in student_page
     assert 'class="solution' not in student_page and 'class="solution' in (
         instructor_html / "book" / "01_first_pinn.html").read_text()
     assert (student_html / "_sources" / "book" / "01_first_pinn.ipynb").exists()  # the download gives the students'
@@ -264,11 +264,11 @@ def test_a_planted_solution_sentence_is_found(both_editions, tmp_path):
     probes = secrets(instructor_html, sources)
     planted = shutil.copytree(student_html, tmp_path / "html")
     sentence = sorted(probes["sentences"])[0]
-    page = planted / "book" / "02_when_training_fails.html"
+    page = sorted((planted / "book").glob("*.html"))[-1]
     page.write_text(page.read_text().replace("</article>", f"<p>{html.escape(sentence)}</p></article>", 1))
     assert any(sentence[:80] in leak for leak in leaks(probes, planted, distribution))
     line = sorted(probes["lines"])[0]
-    notebook = distribution / "book" / "03_gradient_bounds.ipynb"
+    notebook = sorted((distribution / "book").glob("*.ipynb"))[-1]
     original = notebook.read_text()
     try:
         cells = json.loads(original)

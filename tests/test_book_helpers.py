@@ -131,3 +131,22 @@ def test_slider_figure_embeds_one_image_per_frame_and_needs_no_network():
         slider_figure(draw, [], alt="nothing")
     with pytest.raises(ValueError, match="alt text"):
         slider_figure(draw, [1.0], alt=" ")
+
+
+def test_show_figure_displays_an_image_with_its_alt_text(monkeypatch):
+    """A figure drawn inside a widget goes out as HTML, an <img> with alt text (the widget manager adds none)."""
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    from pinn_tutorial.plotting import show_figure
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [1, 0])
+    show_figure(fig, alt='a line "falling" from 1 to 0')
+    (html,) = shown
+    assert html.data.startswith('<img alt="a line &quot;falling&quot; from 1 to 0" src="data:image/png;base64,iVBOR')
+    assert not plt.fignum_exists(fig.number)  # closed, so that the output area shows it once
+    with pytest.raises(ValueError, match="alt text"):
+        show_figure(plt.figure(), alt="")

@@ -35,6 +35,10 @@ ALLOWED_NUMBERS = {
     "2001.04536": "the paper's arXiv identifier",
     "32": "grid sizes and batch sizes an exercise asks for (powers of two, like 64)",
     "64": "grid sizes and batch sizes an exercise asks for (powers of two, like 32)",
+    "95": "the level of an interval or the top of a 5-95 % range, a convention",
+    "2,500": "the entries of a 50 x 50 weight matrix",
+    "3.10": "the oldest Python the library runs on (pyproject.toml's requires-python)",
+    "4.0": "the licence's version, CC BY 4.0",
 }
 # A number right after one of these words is a reference (section, equation, figure, ...), not a quantity.
 REFERENCE_WORDS = (

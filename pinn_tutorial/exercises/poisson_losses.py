@@ -16,7 +16,7 @@ from ..networks import MLP
 from ..problems import Poisson1D
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "poisson-losses"
+NAME = "ch01-poisson-losses"
 
 
 def check(poisson_losses: Callable) -> CheckResult:
