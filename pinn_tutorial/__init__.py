@@ -27,6 +27,9 @@ arXiv:2001.04536), module by module:
 - ``paper``: the numbers the paper reports, each with its source;
 - ``bench``: how fast a training step is on each derivative path, and many runs in each layout;
 - ``plotting``: every figure of the book;
+- ``exercises``: the checks of the book's coding exercises (one module per exercise);
+- ``original_code``: runs the authors' original TensorFlow code from your own checkout of it, edited as little as
+  it takes (reproduction machinery; the rest of the library never imports it);
 - ``__main__``: the command line, ``python -m pinn_tutorial --help``.
 """
 
