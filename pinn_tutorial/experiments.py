@@ -377,6 +377,10 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
+# Where the runs of the authors' own code go, under a results folder (``original_code``, ``table``).
+ORIGINAL_CODE_FOLDER = "original_code"
+
+
 def load_results(folder: str | Path = "results") -> list[dict]:
     """Every result file in ``folder``, sorted by name.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from scipy import stats
 
 from .config import Budget, choose, get_budget
-from .experiments import Experiment, load_results
+from .experiments import ORIGINAL_CODE_FOLDER, Experiment, load_results
 from .methods import METHODS, PAPER_METHODS, build
 from .paper import HELMHOLTZ_TABLE2, reported_for_network
 from .problems import PROBLEMS, Problem
@@ -65,6 +65,9 @@ def _changed(result: dict, detail: str) -> bool:
 def _setting(result: dict) -> str:
     """How a run departs from the defaults (empty for the default setting)."""
     parts = []
+    if result.get("implementation") == "original":  # pinn_tutorial.original_code: the authors' TensorFlow code
+        gate = ", the first public version's gate" if result.get("gate") == "first" else ""
+        parts.append(f"the authors' code (TensorFlow {result.get('tensorflow', '?')}){gate}")
     if METHODS[result["method"]].annealing and result.get("form", "code") != "code":
         parts.append(f"Algorithm 1 as {result['form']}")
     if METHODS[result["method"]].architecture == "modified_mlp" and result.get("variant", "code") != "code":
@@ -314,6 +317,9 @@ def table(folder: str | Path = "results", budget: str | None = None) -> str:
     if budget is not None:
         choose("budget", budget, ("quick", "default", "paper"))
     results = load_results(folder)
+    original = Path(folder) / ORIGINAL_CODE_FOLDER
+    if original.is_dir():  # the authors' code's runs (pinn_tutorial.original_code), rows of their own
+        results += load_results(original)
     if budget is not None:
         results = [r for r in results if r["budget"] == budget]
     if not results:

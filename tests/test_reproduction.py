@@ -275,3 +275,25 @@ def test_setting_effects_pair_by_seed_only_when_every_seed_has_a_baseline():
     assert effects["TF1 Adam epsilon"]["pairing"] == "same seeds" and effects["TF1 Adam epsilon"]["effect"] == "lower"
     assert effects["inputs scaled by 10^5 samples"]["pairing"] == "Welch"
     assert effects["inputs scaled by 10^5 samples"]["effect"] == "no detectable change"
+
+
+def test_the_authors_codes_runs_are_rows_of_their_own(tmp_path):
+    """Result files of pinn_tutorial.original_code, under results/original_code, are read by `table` and form their
+    own rows (never averaged with ours), one per gate of the code's history."""
+    from pinn_tutorial.experiments import ORIGINAL_CODE_FOLDER, write_json
+
+    ours = [fake_result(seed=s, rel_l2=e) for s, e in ((0, 6e-3), (1, 5e-3))]
+    theirs = [{**fake_result(seed=s, rel_l2=e), "implementation": "original", "tensorflow": "2.21.0", "gate": g}
+              for s, e, g in ((0, 4e-3, "2021"), (1, 5e-3, "2021"), (0, 9e-3, "first"))]
+    (tmp_path / ORIGINAL_CODE_FOLDER).mkdir()
+    for k, r in enumerate(ours):
+        write_json(tmp_path / f"ours{k}.json", r)
+    for k, r in enumerate(theirs):
+        write_json(tmp_path / ORIGINAL_CODE_FOLDER / f"theirs{k}.json", r)
+    rows = {r["setting"]: r for r in summarise(ours + theirs)}
+    assert set(rows) == {"", "the authors' code (TensorFlow 2.21.0)",
+                         "the authors' code (TensorFlow 2.21.0), the first public version's gate"}
+    assert rows["the authors' code (TensorFlow 2.21.0)"]["mean"] == pytest.approx(4.5e-3)
+    assert rows[""]["mean"] == pytest.approx(5.5e-3)
+    printed = table(tmp_path, budget=ours[0]["budget"])
+    assert printed.count("the authors' code") == 2
