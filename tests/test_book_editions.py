@@ -277,3 +277,27 @@ def test_a_planted_solution_sentence_is_found(both_editions, tmp_path):
         assert any(line[:80] in leak for leak in leaks(probes, student_html, distribution))
     finally:
         notebook.write_text(original)
+
+
+def test_grading_runs_each_notebook_and_reads_its_checks(tmp_path, capsys):
+    """`editions.py grade` executes a learner's notebook and reports each exercise's check: pass or not yet."""
+    import test_exercises
+
+    exercise = next(e for e in test_exercises.EXERCISES if e.label == "ch01-poisson-losses")
+
+    def notebook(*sources: str, check: str = exercise.check) -> dict:
+        code = [{"cell_type": "code", "id": f"c{k}", "metadata": {}, "outputs": [], "execution_count": None,
+                 "source": s} for k, s in enumerate(sources)]
+        code.append({"cell_type": "code", "id": "check", "metadata": {"tags": ["exercise-check"]}, "outputs": [],
+                     "execution_count": None, "source": check})
+        return {"cells": code, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+
+    done, blank = tmp_path / "done.ipynb", tmp_path / "blank.ipynb"
+    done.write_text(json.dumps(notebook(exercise.starter, exercise.reference)))
+    blank.write_text(json.dumps(notebook(exercise.starter)))
+    marks = editions.grade([done, blank], timeout=300)
+    assert marks == {str(done): {"ch01-poisson-losses": True}, str(blank): {"ch01-poisson-losses": False}}
+    assert editions.main(["grade", str(tmp_path / "missing.ipynb")]) == 2
+    assert "no such notebook" in capsys.readouterr().err
