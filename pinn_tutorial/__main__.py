@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import warnings
 from dataclasses import replace
 from typing import NoReturn
 
-from .bench import ensemble_report
+from .bench import TimedRunError, ensemble_report, original_report
 from .bench import report as bench_report
 from .checkpoints import CheckpointError
 from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget, get_device, idle_cores
@@ -23,6 +24,7 @@ from .experiments import (
     run_experiment,
 )
 from .methods import METHODS, PAPER_METHODS
+from .original_code import PAPER_STEPS, PYTHON_ENV
 from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
@@ -188,6 +190,18 @@ def parser() -> argparse.ArgumentParser:
                             "ensemble, for E = 1, 4, 10 (and 64 on a GPU)")
     bench.add_argument("--no-compile", action="store_true", help="leave out the compiled path (slow to compile)")
     bench.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    bench.add_argument("--original", action="store_true",
+                       help="instead: whole Helmholtz runs of M1, M2 and M4 by the authors' TensorFlow code (from "
+                            "--checkout, run by --python) and by the library, interleaved, one thread each; prints "
+                            "ours/theirs per method and writes OUT/original_cpu_<date>.txt")
+    bench.add_argument("--checkout", default=None,
+                       help="--original: the authors' repository, a folder with its files or a git directory")
+    bench.add_argument("--commit", default=None, help="--original, with a git directory: the commit (default HEAD)")
+    bench.add_argument("--python", default=None,
+                       help=f"--original: a Python with TensorFlow (default: ${PYTHON_ENV}, else this one)")
+    bench.add_argument("--steps", type=count_argument, default=None,
+                       help=f"--original: steps of every run (default {PAPER_STEPS:,}, the paper's)")
+    bench.add_argument("--out", default=None, help="--original: folder for the report (default: results/bench)")
     return main
 
 
@@ -228,7 +242,40 @@ def table_command(args: argparse.Namespace) -> None:
     print(table(args.results, args.budget))
 
 
+BENCH_ORIGINAL_OPTIONS = ("checkout", "commit", "python", "steps", "out")  # options of bench --original only
+
+
+def bench_original(args: argparse.Namespace) -> None:
+    """``bench --original``: every input checked before anything is timed (``original_report`` checks the checkout,
+    the Python and the folder); a run that fails ends the command with one line and exit status 1."""
+    clash = [f"--{name.replace('_', '-')}" for name in ("full", "ensemble", "no_compile") if getattr(args, name)]
+    if clash:
+        raise ConfigError(f"bench --original times whole runs of its own; it takes no {', '.join(clash)}")
+    if args.checkout is None:
+        raise ConfigError("bench --original needs --checkout, the authors' repository (a folder or a git directory)")
+    if args.device not in (None, "cpu"):
+        raise ConfigError(f"bench --original runs both codes on the CPU, one thread each; not on {args.device}")
+    given = [w for name in BENCH_ORIGINAL_OPTIONS if getattr(args, name) is not None
+             for w in (f"--{name}", str(getattr(args, name)))]
+    try:
+        text, path = original_report(args.steps or PAPER_STEPS, args.checkout,
+                                     args.python or os.environ.get(PYTHON_ENV) or sys.executable,
+                                     args.out or "results/bench", args.commit,
+                                     "python -m pinn_tutorial bench --original " + shlex.join(given),
+                                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except TimedRunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(text)
+    print(f"-> {path}", file=sys.stderr)
+
+
 def bench_command(args: argparse.Namespace) -> None:
+    if args.original:
+        return bench_original(args)
+    given = [f"--{name}" for name in BENCH_ORIGINAL_OPTIONS if getattr(args, name) is not None]
+    if given:
+        raise ConfigError(f"only bench --original takes {', '.join(given)}")
     get_device(args.device)  # a bad device: one line here, not a traceback from a timing worker
     if args.ensemble:
         print(ensemble_report(args.repeats, args.device, compile=not args.no_compile))

@@ -17,8 +17,12 @@ pass), on the same trainer, interleaved over several repeats after a warm-up. Th
 median milliseconds per step and the ratio to nested autograd measured in the same run; the
 machine may be noisy, so the ratios are the claim.
 
-``read_report`` reads a report back (every format ``bench`` has printed), and ``read_ensemble_report`` one of
-``bench --ensemble``, so that the book's tables come from the stored files under ``results/bench/``.
+``bench --original`` times whole Helmholtz runs of M1, M2 and M4 by the authors' TensorFlow code (through
+``original_code``) and by the library, interleaved, one thread each (``original_times``), and writes its report.
+
+``read_report`` reads a report back (every format ``bench`` has printed), ``read_ensemble_report`` one of
+``bench --ensemble`` and ``read_original_report`` one of ``bench --original``, so that the book's tables come from
+the stored files under ``results/bench/``.
 """
 
 from __future__ import annotations
@@ -578,3 +582,271 @@ def read_ensemble_report(path: str | os.PathLike) -> dict:
     ``ConfigError`` (a ``ValueError``): "<path> is not a bench --ensemble report (<reason>)".
     """
     return _read(path, parse_ensemble_report, "bench --ensemble report")
+
+
+# -- beside the authors' code: `bench --original` ------------------------------------------------
+
+ORIGINAL_METHODS = ("M1", "M2", "M4")  # the methods of the Helmholtz driver that `bench --original` times
+ORIGINAL_EVERY = 1000  # original_code's runner passes on the original's progress line every this many iterations
+MIN_ORIGINAL_STEPS = ORIGINAL_EVERY  # fewer, and theirs would have one progress line: no steady step to time
+
+
+class TimedRunError(RuntimeError):
+    """A whole run of ``bench --original`` (ours or theirs) failed; the message ends with its last lines."""
+
+
+def _library_run_child(method: str, steps: int, out: str) -> None:
+    """In the fresh process of ``library_run``: the run ``train helmholtz --method METHOD --budget paper --steps
+    STEPS`` makes (``run_experiment``), compiled as the paper budget's 40,000 steps are (``compile="auto"``
+    compiles from ``COMPILE_FROM_STEPS`` steps; a shorter run here takes the same compiled path), with a callback
+    that notes when each step ends. Prints one JSON line: the result's error and training time, and the time from
+    the end of the first step to the end of the last."""
+    from . import training
+    from .experiments import run_experiment
+
+    training.COMPILE_FROM_STEPS = min(training.COMPILE_FROM_STEPS, steps)
+    marks: list[float] = []
+    compiled: list[bool] = []
+
+    def mark(trainer: Trainer, step: int) -> None:
+        marks.append(time.perf_counter())
+        if step == trainer.steps:
+            compiled.append(trainer.compiled)  # False where compiling failed and the run went on eagerly
+
+    result = run_experiment(Experiment("helmholtz", method, "paper", 0, steps=steps), out, progress=False,
+                            device="cpu", callback=mark)
+    print(json.dumps({"train_s": result["wall_s"], "rel_l2": result["rel_l2"], "compiled": bool(compiled[:1] == [True]),
+                      "steady_ms": (marks[-1] - marks[0]) / (len(marks) - 1) * 1000}))
+
+
+def library_run(method: str, steps: int) -> dict:
+    """Our whole Helmholtz run of ``method`` for ``steps`` steps, seed 0, as ``bench --full`` starts one.
+
+    A fresh process with one thread and an empty compile cache (as on a new machine), on the CPU, compiled as a
+    paper-budget run is. Returns ``train_s`` (the training loop, compile included: the result file's ``wall_s``),
+    ``steady_ms`` (ms per step from the end of the first step to the end of the last), ``compile_s`` (what the
+    training took beyond ``steps`` steady steps: compiling, in the first step), ``less_compile_s`` (the one less the
+    other), ``wall_s`` (the process, start to exit), ``rel_l2`` and ``compiled``.
+    """
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache, "PINN_TUTORIAL_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        code = f"from pinn_tutorial.bench import _library_run_child; _library_run_child({method!r}, {steps}, {out!r})"
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        wall_s = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-10:])
+        raise TimedRunError(f"our helmholtz {method} run failed (exit status {done.returncode}); its last lines:\n"
+                            f"{tail}")
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    less_compile_s = run["steady_ms"] * steps / 1000
+    return {**run, "compile_s": run["train_s"] - less_compile_s, "less_compile_s": less_compile_s, "wall_s": wall_s}
+
+
+_PROGRESS = re.compile(r"^\s*it\s+(\d+)\s")  # original_code.run_script's progress line: "  it   1000   ..."
+
+
+def original_run(method: str, steps: int, checkout: str | os.PathLike, python: str, commit: str | None = None
+                 ) -> dict:
+    """The authors' whole Helmholtz run of ``method`` for ``steps`` steps, seed 0, through ``original_code.run``
+    (one thread, CPU: ``steps + 1`` iterations, as the original counts them).
+
+    Returns ``train_s`` (its timer: ``model.train(...)`` alone, the graph built before it), ``steady_ms`` (ms per
+    iteration between the original's progress lines of iteration 0 and of the last thousand, noted as they
+    arrive), ``start_s`` (what the training took beyond ``steps + 1`` steady iterations: TensorFlow's first
+    session runs), ``wall_s`` (the script's process), ``rel_l2``, ``tensorflow`` and ``original_commit``.
+    """
+    from . import original_code
+
+    setting = original_code.Setting("helmholtz", method, 0, steps, "2021" if method in ("M3", "M4") else None)
+    lines: list[tuple[int, float]] = []
+
+    def note(line: str) -> None:
+        if m := _PROGRESS.match(line):
+            lines.append((int(m[1]), time.perf_counter()))
+
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            result = original_code.run(setting, checkout, out, python, commit, force=True, progress=note)
+        except original_code.RunError as error:
+            raise TimedRunError(f"their helmholtz {method} run: {error}") from None
+    if len(lines) < 2 or lines[0][0] != 0:
+        raise TimedRunError(f"their helmholtz {method} run printed {len(lines)} progress lines (from iteration 0, "
+                            f"every {ORIGINAL_EVERY:,}); its steady step could not be timed")
+    (first, t_first), (last, t_last) = lines[0], lines[-1]
+    steady_ms = (t_last - t_first) / (last - first) * 1000
+    return {"train_s": result["wall_s"], "steady_ms": steady_ms,
+            "start_s": result["wall_s"] - steady_ms * (steps + 1) / 1000, "wall_s": result["total_s"],
+            "rel_l2": result["rel_l2"], "tensorflow": result["tensorflow"],
+            "original_commit": result["original_commit"]}
+
+
+def check_original(steps: int, checkout: str | os.PathLike, python: str, commit: str | None = None,
+                   methods: tuple[str, ...] = ORIGINAL_METHODS) -> None:
+    """Refuse, before anything is timed, fewer than ``MIN_ORIGINAL_STEPS`` steps, a checkout that lacks the
+    Helmholtz files or an edit's text, and a ``python`` that cannot import tensorflow (a ``ConfigError`` each)."""
+    from . import original_code
+
+    if steps < MIN_ORIGINAL_STEPS:
+        raise ConfigError(f"bench --original needs at least {MIN_ORIGINAL_STEPS:,} steps, got {steps:,}: theirs is "
+                          f"timed per step from the progress lines the original prints every {ORIGINAL_EVERY:,}")
+    for method in methods:
+        gate = "2021" if method in ("M3", "M4") else None
+        original_code.diff(original_code.Setting("helmholtz", method, 0, steps, gate), checkout, commit)
+    if not original_code.probe(python)["tensorflow"]:
+        raise ConfigError(f"{python} cannot import tensorflow; give --python a Python that can "
+                          f"(or set ${original_code.PYTHON_ENV})")
+
+
+def original_times(steps: int, checkout: str | os.PathLike, python: str, commit: str | None = None,
+                   methods: tuple[str, ...] = ORIGINAL_METHODS,
+                   progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Whole Helmholtz runs of each method by us and by the authors' code, interleaved (ours M1, theirs M1,
+    ours M2, ...) so that the machine's drift hits both alike; one row per method (``original_row``)."""
+    check_original(steps, checkout, python, commit, methods)
+    rows = []
+    for method in methods:
+        ours = library_run(method, steps)
+        if progress:
+            progress(f"ours   {method}: train {ours['train_s']:.1f} s, of which compiling {ours['compile_s']:.1f} s; "
+                     f"{ours['steady_ms']:.2f} ms/step after")
+        theirs = original_run(method, steps, checkout, python, commit)
+        if progress:
+            progress(f"theirs {method}: train {theirs['train_s']:.1f} s, of which starting {theirs['start_s']:.1f} s; "
+                     f"{theirs['steady_ms']:.2f} ms/step after")
+        rows.append(original_row(method, ours, theirs))
+    return rows
+
+
+def original_row(method: str, ours: dict, theirs: dict) -> dict:
+    """One method's row of ``bench --original``: both runs (as ``library_run`` and ``original_run`` return them),
+    ``vs_theirs`` (our training time, compile included, over theirs) and ``steady_vs_theirs`` (our steady step
+    over theirs)."""
+    return {"method": method, "ours": ours, "theirs": theirs, "vs_theirs": ours["train_s"] / theirs["train_s"],
+            "steady_vs_theirs": ours["steady_ms"] / theirs["steady_ms"]}
+
+
+ORIGINAL_COLUMNS = ("method", "ours train s", "theirs train s", "ours/theirs", "ours compile s", "theirs start s",
+                    "ours ms/step", "theirs ms/step", "per step ours/theirs", "ours error", "theirs error")
+
+
+def format_original_table(rows: list[dict]) -> str:
+    def line(cells) -> str:
+        return "  ".join(f"{c:<{len(h)}}" if i == 0 else f"{c:>{len(h)}}"
+                         for i, (c, h) in enumerate(zip(cells, ORIGINAL_COLUMNS))).rstrip()
+    return "\n".join([line(ORIGINAL_COLUMNS)] + [line((
+        r["method"], f"{r['ours']['train_s']:.1f}", f"{r['theirs']['train_s']:.1f}", f"{r['vs_theirs']:.2f}",
+        f"{r['ours']['compile_s']:.1f}", f"{r['theirs']['start_s']:.1f}", f"{r['ours']['steady_ms']:.2f}",
+        f"{r['theirs']['steady_ms']:.2f}", f"{r['steady_vs_theirs']:.2f}", f"{r['ours']['rel_l2']:.2e}",
+        f"{r['theirs']['rel_l2']:.2e}")) for r in rows])
+
+
+def format_original_report(rows: list[dict], steps: int, heading: str, comment: str | None = None) -> str:
+    """The text of ``bench --original`` from what it measured: the ``rows`` of ``original_times``."""
+    theirs = rows[0]["theirs"]
+    commit = (theirs["original_commit"] or "(no git)")[:7]
+    eager = [r["method"] for r in rows if not r["ours"]["compiled"]]
+    order = ", ".join(f"ours {r['method']}, theirs {r['method']}" for r in rows)
+    text = ([f"# {comment}"] if comment else []) + [
+        heading,
+        f"Helmholtz beside the authors' code: whole runs of {steps:,} steps, seed 0, CPU, one thread each, "
+        f"interleaved ({order})",
+        "ours: the run `train helmholtz --budget paper --steps N` makes, in a fresh process with an empty compile "
+        "cache, compiled as a paper-budget run is",
+        f"theirs: the original code at {commit} through pinn_tutorial.original_code (its named edits), "
+        f"TensorFlow {theirs['tensorflow']} in TF1 graph mode, N + 1 iterations as it counts them",
+        "train s = the training loop (ours: compile included; theirs: model.train() alone, its graph built before);",
+        "ms/step = steady: from the end of the first step to the end of the last (theirs: from its progress line of "
+        f"iteration 0 to that of the last {ORIGINAL_EVERY:,});",
+        "ours compile s, theirs start s = train s less the steps at the steady rate (our compile; TensorFlow's "
+        "first session runs)",
+        "", format_original_table(rows)]
+    if eager:
+        text += ["", f"compiling failed for {', '.join(eager)}: those runs of ours went on eagerly"]
+    return "\n".join(text)
+
+
+def original_report(steps: int, checkout: str | os.PathLike, python: str, out: str | os.PathLike = "results/bench",
+                    commit: str | None = None, comment: str | None = None,
+                    progress: Callable[[str], None] | None = None) -> tuple[str, Path]:
+    """``bench --original`` as printable text, also written to ``out/original_cpu_<date>.txt`` (a letter added
+    where the day has one already); returns the text and the file."""
+    check_original(steps, checkout, python, commit)  # before anything is made or timed
+    folder = Path(out)
+    try:  # nor a folder that cannot hold the report
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write the report to {folder}: {error.strerror or error}") from None
+    set_threads()  # so that the heading names one thread, as every run here has
+    loads = os.getloadavg()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    rows = original_times(steps, checkout, python, commit, progress=progress)
+    ended = datetime.datetime.now(datetime.timezone.utc)
+    ends = os.getloadavg()
+    note = (f"{comment or 'python -m pinn_tutorial bench --original'}   ({started:%Y-%m-%d, %H:%M}-{ended:%H:%M} "
+            f"UTC; load average {loads[0]:.1f} at the start, {ends[0]:.1f} at the end)")
+    text = format_original_report(rows, steps, report_heading(torch.device("cpu")), note)
+    stem = f"original_cpu_{datetime.date.today()}"
+    path = next(folder / f"{stem}{suffix}.txt" for suffix in ("", *"bcdefghijklmnopqrstuvwxyz")
+                if not (folder / f"{stem}{suffix}.txt").exists())
+    path.write_text(text + "\n")
+    return text, path
+
+
+_NUM = r"\s+(-?[\d.]+)"
+_ORIGINAL_ROW = re.compile(rf"^(M\d){_NUM * 8}\s+([\d.e+-]+)\s+([\d.e+-]+)\s*$")
+
+
+def parse_original_report(text: str) -> dict:
+    """What a ``bench --original`` report says, from its text; see ``read_original_report`` (here the errors are
+    ``ValueError``)."""
+    out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "steps": None,
+           "original_commit": None, "tensorflow": None, "rows": {}, "eager": []}
+    in_table = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("#"):
+            out["comment"].append(line.lstrip("# ").rstrip())
+        elif not line.strip():
+            in_table = False
+        elif in_table:
+            if not (m := _ORIGINAL_ROW.match(line)):
+                raise ValueError(f"line {number} of the table is not a row: {line!r}")
+            ours_s, theirs_s, ratio, compile_s, start_s, ours_ms, theirs_ms, steady = map(float, m.groups()[1:9])
+            out["rows"][m[1]] = {
+                "method": m[1], "vs_theirs": ratio, "steady_vs_theirs": steady,
+                "ours": {"train_s": ours_s, "compile_s": compile_s, "less_compile_s": ours_s - compile_s,
+                         "steady_ms": ours_ms, "rel_l2": float(m[10])},
+                "theirs": {"train_s": theirs_s, "start_s": start_s, "steady_ms": theirs_ms, "rel_l2": float(m[11])}}
+        elif m := _HEADING.match(line):
+            out["date"], out["commit"], out["machine"], out["torch"] = m.groups()
+        elif line.split()[:3] == ["method", "ours", "train"]:
+            in_table = True
+        elif m := re.search(r"whole runs of ([\d,]+) steps", line):
+            out["steps"] = int(m[1].replace(",", ""))
+        elif m := re.search(r"the original code at (\S+) .*TensorFlow (\S+) in", line):
+            out["original_commit"], out["tensorflow"] = m[1], m[2]
+        elif m := re.match(r"compiling failed for (.+): ", line):
+            out["eager"] = m[1].split(", ")
+    if not out["rows"]:
+        raise ValueError("no table headed 'method  ours train s  theirs train s ...'")
+    return out
+
+
+def read_original_report(path: str | os.PathLike) -> dict:
+    """What a file written by ``python -m pinn_tutorial bench --original`` says.
+
+    Returns a dict with
+    ``rows``: ``{method: row}`` in the order printed, each row with ``ours`` (``train_s``, compile included;
+    ``compile_s``; ``less_compile_s``, the one less the other; ``steady_ms``; ``rel_l2``), ``theirs`` (``train_s``,
+    the original's ``model.train()`` alone; ``start_s``; ``steady_ms``; ``rel_l2``), and the ratios as printed,
+    ``vs_theirs`` (ours' training time over theirs) and ``steady_vs_theirs`` (ours' steady step over theirs);
+    ``steps``: the runs' length; ``original_commit`` (short) and ``tensorflow``: what ran theirs; ``eager``: the
+    methods whose compiling failed (ours then ran eagerly);
+    ``date``, ``commit``, ``machine``, ``torch`` from the heading, and ``comment``: the lines starting with ``#``
+    (the command, when it ran and the machine's load). A field that a file does not state is None. A file that is
+    not text, has no table, or has a line in the table that does not parse raises ``ConfigError`` (a
+    ``ValueError``): "<path> is not a bench --original report (<reason>)".
+    """
+    return _read(path, parse_original_report, "bench --original report")

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from pinn_tutorial import bench
+from pinn_tutorial.__main__ import main
 from pinn_tutorial.bench import (
     LAYOUTS,
     NETWORKS,
@@ -22,10 +23,13 @@ from pinn_tutorial.bench import (
     ensemble_times,
     format_ensemble_report,
     format_ensemble_table,
+    format_original_report,
     format_report,
     format_step_table,
     full_run,
+    original_row,
     read_ensemble_report,
+    read_original_report,
     read_report,
     report_heading,
     step_times,
@@ -190,7 +194,8 @@ FORMER_ROW = re.compile(r"(MLP|ModifiedMLP)\s+(plain PyTorch|DeepXDE|nested auto
                         r"(fixed|Algorithm 1)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt") if not p.name.startswith("ensemble")))
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt")
+                                        if not p.name.startswith(("ensemble", "original"))))
 def test_every_committed_report_reads_to_the_rows_it_always_had(name):
     text, report = (BENCH / name).read_text(), read_report(BENCH / name)
     former = {(m[1], m[2], m[3]): (float(m[4]), float(m[5]), float(m[6]))
@@ -203,15 +208,18 @@ def test_every_committed_report_reads_to_the_rows_it_always_had(name):
     assert [r["wall_s"] for r in report["runs"]] == walls  # every complete run, none invented
 
 
+READERS = {"ensemble": (read_ensemble_report, "bench --ensemble report"),
+           "original": (read_original_report, "bench --original report"), "": (read_report, "bench report")}
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt")))
-def test_every_committed_report_reads_with_its_reader_and_is_refused_by_the_other(name):
-    ensemble = name.startswith("ensemble")
-    reader, other, what = ((read_ensemble_report, read_report, "bench report") if ensemble
-                           else (read_report, read_ensemble_report, "bench --ensemble report"))
-    assert reader(BENCH / name)["rows"]
-    with pytest.raises(ConfigError) as refused:
-        other(BENCH / name)
-    assert str(refused.value).startswith(f"{BENCH / name} is not a {what} (no ")
+def test_every_committed_report_reads_with_its_reader_and_is_refused_by_the_others(name):
+    kind = next(k for k in READERS if name.startswith(k))
+    assert READERS[kind][0](BENCH / name)["rows"]
+    for other, what in (READERS[k] for k in READERS if k != kind):
+        with pytest.raises(ConfigError) as refused:
+            other(BENCH / name)
+        assert str(refused.value).startswith(f"{BENCH / name} is not a {what} (no ")
 
 
 FOREIGN = {  # files that are not reports: text, another program's JSON, an empty file, binary bytes
@@ -222,8 +230,7 @@ FOREIGN = {  # files that are not reports: text, another program's JSON, an empt
 }
 
 
-@pytest.mark.parametrize("reader, what", [(read_report, "bench report"),
-                                          (read_ensemble_report, "bench --ensemble report")])
+@pytest.mark.parametrize("reader, what", list(READERS.values()))
 @pytest.mark.parametrize("name", FOREIGN)
 def test_a_file_that_is_not_a_report_is_refused_naming_it(tmp_path, reader, what, name):
     path = tmp_path / name
@@ -300,6 +307,186 @@ def test_every_committed_ensemble_report_reads_as_its_text_says(name):
             r["ms_per_member_step"] / report["rows"][size, "jobs 2"]["ms_per_member_step"], abs=0.006)
     assert report["layouts"] == LAYOUTS and report["path"] in ("compiled", "eager")
     assert report["repeats"] and report["steps"] == 50 and report["comment"]
+    heading = next(ln for ln in text.splitlines() if not ln.startswith("#"))
+    assert heading == (f"{report['date']}, pinn_tutorial commit {report['commit']}, {report['machine']}, "
+                       f"torch {report['torch']}")
+
+
+# -- beside the authors' code: bench --original ----------------------------------------------------------------
+
+
+def _fake_model():
+    """The fake original model of test_original_code, its training loop taking 2 ms per 10 iterations: so that
+    theirs has a steady step to time between its progress lines."""
+    from test_original_code import FAKE_MODEL
+
+    loop = "            print('It: %d, Loss: 1.0, Time: 0.01' % it)"
+    assert loop in FAKE_MODEL
+    return FAKE_MODEL.replace(loop, "            __import__('time').sleep(0.002)\n" + loop)
+
+
+@pytest.fixture
+def fake_original(tmp_path, monkeypatch):
+    """A checkout of the fake original files and a fake ``tensorflow`` on the runner's path (as in
+    test_original_code): theirs runs through the real runner in a moment, without TensorFlow."""
+    from test_original_code import FAKE_TF, write_checkout
+
+    for name, text in FAKE_TF.items():
+        path = tmp_path / "fake_tf" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fake_tf"))
+    return write_checkout(tmp_path, model=_fake_model())
+
+
+OURS = {"M1": 31.7, "M2": 46.3, "M4": 58.9}  # made-up training times of ours, seconds
+
+
+def _fake_library_run(calls):
+    def library_run(method, steps):
+        calls.append(("ours", method))
+        steady_ms = {"M1": 2.5, "M2": 2.75, "M4": 3.5}[method]
+        return {"train_s": OURS[method], "steady_ms": steady_ms, "compile_s": OURS[method] - steady_ms * steps / 1000,
+                "less_compile_s": steady_ms * steps / 1000, "rel_l2": 0.25, "compiled": True, "wall_s": 70.0}
+    return library_run
+
+
+def _exit_status(argv):
+    try:
+        return main(argv)
+    except SystemExit as stop:  # argparse's errors
+        return stop.code
+
+
+def test_bench_original_reports_each_methods_ratio_from_its_two_times(fake_original, tmp_path, monkeypatch, capsys):
+    """Ours (faked) and theirs (the real runner on the fake original) interleaved; each printed ratio is that
+    method's two times' ratio, and the report file reads back with them."""
+    calls, theirs = [], {}
+    real_original_run = bench.original_run
+
+    def original_run(method, *args):
+        calls.append(("theirs", method))
+        theirs[method] = real_original_run(method, *args)
+        return theirs[method]
+
+    monkeypatch.setattr(bench, "library_run", _fake_library_run(calls))
+    monkeypatch.setattr(bench, "original_run", original_run)
+    out = tmp_path / "reports"
+    assert main(["bench", "--original", "--checkout", str(fake_original), "--python", sys.executable,
+                 "--steps", "1000", "--out", str(out)]) == 0
+    assert calls == [(who, m) for m in ("M1", "M2", "M4") for who in ("ours", "theirs")]
+    printed = capsys.readouterr().out
+    [path] = out.iterdir()
+    assert path.name == f"original_cpu_{datetime.date.today()}.txt" and path.read_text() == printed
+    report = read_original_report(path)
+    assert list(report["rows"]) == ["M1", "M2", "M4"] and report["steps"] == 1000
+    assert report["tensorflow"] == "0.0-fake" and report["eager"] == []
+    assert report["comment"][0].startswith("python -m pinn_tutorial bench --original --checkout ")
+    for method, row in report["rows"].items():
+        ours_ms = {"M1": 2.5, "M2": 2.75, "M4": 3.5}[method]
+        assert theirs[method]["steady_ms"] > 0  # timed between the fake's progress lines (it sleeps in its loop)
+        assert row["vs_theirs"] == float(f"{OURS[method] / theirs[method]['train_s']:.2f}")
+        assert row["steady_vs_theirs"] == float(f"{ours_ms / theirs[method]['steady_ms']:.2f}")
+        assert row["ours"]["train_s"] == OURS[method]
+        assert row["theirs"]["train_s"] == float(f"{theirs[method]['train_s']:.1f}")
+        assert row["theirs"]["start_s"] == float(f"{theirs[method]['start_s']:.1f}")
+        assert row["ours"]["less_compile_s"] == pytest.approx(ours_ms, abs=0.05)  # 1,000 steps of ours_ms ms
+        # The fake driver's error encodes the iterations it ran and the method.
+        assert row["theirs"]["rel_l2"] == pytest.approx(1001e-6 + (0.5 if method == "M4" else 0), rel=0.01)
+
+
+def test_an_original_report_reads_back_as_measured(tmp_path):
+    """Round trip with made-up times, one run of ours having gone on eagerly: ratios of the unrounded times."""
+    rng = random.Random(4)
+    rows = []
+    for method in ("M1", "M2", "M4"):
+        ours = {"train_s": rng.uniform(20, 90), "steady_ms": rng.uniform(2, 5), "rel_l2": rng.uniform(1e-3, 1),
+                "compiled": method != "M2"}
+        ours["compile_s"] = ours["train_s"] - 4 * ours["steady_ms"]
+        theirs = {"train_s": rng.uniform(20, 90), "steady_ms": rng.uniform(3, 12), "start_s": rng.uniform(1, 9),
+                  "rel_l2": rng.uniform(1e-3, 1), "tensorflow": "2.21.0", "original_commit": "93e752b0e3b5"}
+        rows.append(original_row(method, {**ours, "less_compile_s": ours["train_s"] - ours["compile_s"]}, theirs))
+    path = tmp_path / "original_cpu.txt"
+    path.write_text(format_original_report(rows, 4000, report_heading(torch.device("cpu")), "a note"))
+    back = read_original_report(path)
+    assert back["steps"] == 4000 and back["eager"] == ["M2"] and back["comment"] == ["a note"]
+    assert (back["original_commit"], back["tensorflow"]) == ("93e752b", "2.21.0")
+    assert back["machine"] == machine(torch.device("cpu")) and back["date"] == str(datetime.date.today())
+    for row, (method, read) in zip(rows, back["rows"].items()):
+        assert method == row["method"]
+        assert read["vs_theirs"] == float(f"{row['ours']['train_s'] / row['theirs']['train_s']:.2f}")
+        assert read["steady_vs_theirs"] == float(f"{row['ours']['steady_ms'] / row['theirs']['steady_ms']:.2f}")
+        for who in ("ours", "theirs"):
+            assert read[who]["train_s"] == float(f"{row[who]['train_s']:.1f}")
+            assert read[who]["steady_ms"] == float(f"{row[who]['steady_ms']:.2f}")
+            assert read[who]["rel_l2"] == pytest.approx(row[who]["rel_l2"], rel=0.006)
+        assert read["ours"]["compile_s"] == float(f"{row['ours']['compile_s']:.1f}")
+        assert read["theirs"]["start_s"] == float(f"{row['theirs']['start_s']:.1f}")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--original"], "needs --checkout"),
+    (["--steps", "4000"], "only bench --original takes --steps"),
+    (["--checkout", "CHECKOUT"], "only bench --original takes --checkout"),
+    (["--original", "--full", "--checkout", "CHECKOUT"], "takes no --full"),
+    (["--original", "--ensemble", "--checkout", "CHECKOUT"], "takes no --ensemble"),
+    (["--original", "--checkout", "CHECKOUT", "--device", "cuda"], "on the CPU"),
+    (["--original", "--checkout", "CHECKOUT", "--steps", "0"], "--steps: expected a whole number"),
+    (["--original", "--checkout", "CHECKOUT", "--steps", "999"], "needs at least 1,000 steps, got 999"),
+    (["--original", "--checkout", "NOWHERE"], "no checkout folder"),
+    (["--original", "--checkout", "CHANGED"], "edit 'iterations': anchor 'nIter=40001' not found"),
+    (["--original", "--checkout", "CHECKOUT", "--python", "NO_TF"], "cannot import tensorflow"),
+    (["--original", "--checkout", "CHECKOUT", "--out", "A_FILE"], "cannot write the report to"),
+])
+def test_bench_original_bad_input_is_one_line_and_status_2(fake_original, tmp_path, monkeypatch, capsys, args,
+                                                           says):
+    """Each refused before anything is timed: one line on stderr, nothing on stdout, exit status 2."""
+    from test_original_code import FAKE_DRIVER, write_checkout
+
+    changed = write_checkout(tmp_path / "changed", driver=FAKE_DRIVER.replace("nIter=40001", "nIter=5"))
+    no_tf = tmp_path / "no_tf_python"  # a Python without the fake tensorflow on its path
+    no_tf.write_text(f"#!/bin/sh\nPYTHONPATH= exec {sys.executable} \"$@\"\n")
+    no_tf.chmod(0o755)
+    (tmp_path / "a_file").write_text("in the way\n")
+    paths = {"CHECKOUT": fake_original, "NOWHERE": tmp_path / "nowhere", "CHANGED": changed, "NO_TF": no_tf,
+             "A_FILE": tmp_path / "a_file"}
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("a run started despite the bad input")
+
+    monkeypatch.setattr(bench, "library_run", no_run)
+    monkeypatch.setattr(bench, "original_run", no_run)
+    monkeypatch.chdir(tmp_path)  # the default --out, results/bench, lands here if anything is written
+    status = _exit_status(["bench", *[str(paths.get(a, a)) for a in args]])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith("error: ") and says in captured.err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("original_*.txt")))
+def test_every_committed_original_report_reads_as_its_text_says(name):
+    """Each printed ratio is the printed times' ratio, to their rounding; M1, M2 and M4, interleaved."""
+    text, report = (BENCH / name).read_text(), read_original_report(BENCH / name)
+    assert list(report["rows"]) == ["M1", "M2", "M4"] and report["eager"] == []
+    assert "interleaved (ours M1, theirs M1, ours M2, theirs M2, ours M4, theirs M4)" in text
+    assert report["comment"][0].startswith("python -m pinn_tutorial bench --original ")
+    assert f"--steps {report['steps']}" in report["comment"][0] or report["steps"] == 40_000
+
+    def close(ratio, a, b, digits):  # a/b from a and b rounded to `digits` decimals, the ratio to 2
+        half = 0.5 * 10 ** -digits
+        return abs(ratio - a / b) <= 0.005 + a / b * (half / a + half / b) * 1.01
+
+    for row in report["rows"].values():
+        ours, theirs = row["ours"], row["theirs"]
+        assert close(row["vs_theirs"], ours["train_s"], theirs["train_s"], 1)
+        assert close(row["steady_vs_theirs"], ours["steady_ms"], theirs["steady_ms"], 2)
+        # the start-up is what the run took beyond its steps at the steady rate (theirs: N + 1 iterations)
+        assert ours["compile_s"] == pytest.approx(ours["train_s"] - ours["steady_ms"] * report["steps"] / 1000,
+                                                  abs=0.05 + 0.005 * report["steps"] / 1000 + 0.05)
+        assert theirs["start_s"] == pytest.approx(
+            theirs["train_s"] - theirs["steady_ms"] * (report["steps"] + 1) / 1000,
+            abs=0.05 + 0.005 * (report["steps"] + 1) / 1000 + 0.05)
     heading = next(ln for ln in text.splitlines() if not ln.startswith("#"))
     assert heading == (f"{report['date']}, pinn_tutorial commit {report['commit']}, {report['machine']}, "
                        f"torch {report['torch']}")
