@@ -8,26 +8,92 @@ else, so a checkpoint someone shares cannot execute code when it is opened.
 
 Every checkpoint carries a ``run`` key that describes the run it belongs to (problem, network,
 weighting, budget, steps, seeds); ``load`` refuses a file written for another run.
+
+Two processes may meet on one run (two identical commands, a worker left over from a stopped sweep). Every file
+is written through a temporary file of its own (``atomic_write``), so writers never truncate each other and a
+reader sees the old file or the new one, never half of one; and a run in training holds a lock (``run_lock``), so
+that a second process on the same run says which process has it instead of training it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import torch
+
+try:  # POSIX; elsewhere runs are not locked (two commands on one run then each write whole files)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be used: unreadable, not written by this library, or of another run."""
 
 
+class RunInUseError(CheckpointError):
+    """Another process is training this run (it holds the run's lock)."""
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write a file through ``write(handle)`` into a temporary file of its own beside ``path``, then put it in
+    place with one rename: a reader sees the old file or the new one, two writers never share a temporary file,
+    and a failed write (a full disk) leaves the previous file as it was and no temporary file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)  # NamedTemporaryFile makes it 0600: a result is for every reader
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
 def save(path: Path, state: dict) -> None:
     """Write ``state`` to ``path`` atomically: a crash mid-write leaves the previous file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda handle: torch.save(state, handle))
+
+
+@contextlib.contextmanager
+def run_lock(checkpoint: Path) -> Iterator[None]:
+    """Hold the lock of the run whose checkpoint is ``checkpoint`` (``<checkpoint>.lock``, with the holder's PID).
+
+    A ``RunInUseError`` that names the holding process if another process has it. The lock is the operating
+    system's (``flock``): it goes with the process that holds it, so a killed run leaves no stale lock.
+    """
+    if fcntl is None:
+        yield
+        return
+    lock = checkpoint.with_name(checkpoint.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunInUseError(f"this run is being trained by process {holder} (it holds {lock}); wait for it to "
+                                "finish, or stop it, then run the command again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load(path: Path, run: dict, device: torch.device | str = "cpu") -> dict:

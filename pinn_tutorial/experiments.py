@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import __version__
+from . import __version__, checkpoints
 from .config import ConfigError, choose, get_budget, is_finite, is_whole
 from .ensembles import EnsembleTrainer
 from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WEIGHTS, METHODS, build, get_method
@@ -240,10 +240,8 @@ def read_result(path: Path) -> dict:
 def write_json(path: Path, data: dict) -> None:
     """Write ``data`` to ``path`` atomically (its folder made if missing): a reader never sees half a file, and a
     failed write leaves the previous file as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    text = json.dumps(data, indent=1).encode()
+    checkpoints.atomic_write(path, lambda handle: handle.write(text))
 
 
 def write_result(out: Path, exp: Experiment, result: dict) -> None:

@@ -11,6 +11,7 @@ resumed run then continues exactly as if it had not been interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
@@ -189,6 +190,11 @@ class TrainingLoop:
         return False
 
     def _loop(self, resume: bool, description: str) -> None:
+        # A run with a checkpoint holds its lock while it trains: a second process on the same run is refused.
+        with checkpoints.run_lock(self.checkpoint) if self.checkpoint else contextlib.nullcontext():
+            self._train(resume, description)
+
+    def _train(self, resume: bool, description: str) -> None:
         if resume and self.checkpoint and self.checkpoint.exists():
             self.load_checkpoint()
         b = self.budget
