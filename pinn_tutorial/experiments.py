@@ -390,6 +390,9 @@ def load_results(folder: str | Path = "results") -> list[dict]:
         raise FileNotFoundError(f"no results folder {folder}; run `python -m pinn_tutorial train ...` first")
     results = []
     for path in sorted(folder.glob("*.json")):
+        if not path.is_file():  # a FIFO or a device would block or never end; a folder is not a file
+            warnings.warn(f"skipped {path}: not a regular file", stacklevel=2)
+            continue
         try:
             data = json.loads(path.read_text())
         except UNREADABLE_JSON as error:

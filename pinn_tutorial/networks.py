@@ -21,6 +21,7 @@ On the first layer z' is the constant e_k / std_k and z'' = 0, which saves two p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Literal
 
 import torch
@@ -91,6 +92,8 @@ class _Standardised(nn.Module):
         super().__init__()
         if len(layers) < 3:
             raise ValueError(f"layers must list input, at least one hidden and output size, got {list(layers)}")
+        if not all(isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in layers):
+            raise ValueError(f"every layer needs a whole number of units, at least 1, got {list(layers)}")
         d_in = layers[0]
         mean = torch.zeros(d_in) if input_mean is None else torch.as_tensor(input_mean, dtype=torch.float32)
         std = torch.ones(d_in) if input_std is None else torch.as_tensor(input_std, dtype=torch.float32)

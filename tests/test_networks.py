@@ -65,3 +65,11 @@ def test_bad_inputs_are_refused_clearly():
         ModifiedMLP([2, 10, 1], variant="keras")
     with pytest.raises(ValueError, match="one width"):
         ModifiedMLP([2, 10, 20, 1])
+
+
+@pytest.mark.parametrize("layers", [[1, 0, 1], [2, 50, -3, 1], [2, 50.0, 1], [2, True, 1]])
+def test_a_layer_without_a_whole_positive_number_of_units_is_refused(layers):
+    """Before, MLP([1, 0, 1]) trained: a constant output (the probe's F8)."""
+    for network in (MLP, ModifiedMLP):
+        with pytest.raises(ValueError, match="whole number of units"):
+            network(layers)

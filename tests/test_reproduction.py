@@ -297,3 +297,20 @@ def test_the_authors_codes_runs_are_rows_of_their_own(tmp_path):
     assert rows[""]["mean"] == pytest.approx(5.5e-3)
     printed = table(tmp_path, budget=ours[0]["budget"])
     assert printed.count("the authors' code") == 2
+
+
+def test_a_fifo_or_a_device_named_json_is_skipped_not_read(tmp_path):
+    """`table` used to block for ever on a FIFO named *.json, and read /dev/zero until memory ran out (H3, T8)."""
+    import os
+    import warnings
+
+    from pinn_tutorial.experiments import load_results, write_json
+
+    write_json(tmp_path / "a.json", fake_result())
+    os.mkfifo(tmp_path / "fifo.json")
+    os.symlink("/dev/zero", tmp_path / "zero.json")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(load_results(tmp_path)) == 1
+    assert sorted(str(w.message).split(":")[0] for w in caught) == [f"skipped {tmp_path / 'fifo.json'}",
+                                                                       f"skipped {tmp_path / 'zero.json'}"]
