@@ -26,9 +26,10 @@ from . import __version__, checkpoints
 from .config import ConfigError, choose, get_budget, is_finite, is_whole
 from .ensembles import EnsembleTrainer
 from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WEIGHTS, METHODS, build, get_method
+from .metrics import relative_l2
 from .paper import reported_for_network
 from .problems import PROBLEMS, Problem, get_problem
-from .training import ADAM_FORMS, History, Trainer, TrainingLoop
+from .training import ADAM_FORMS, History, NonFiniteLossError, Trainer, TrainingLoop
 from .weighting import ANNEALING_FORMS, POOLINGS, Weighting
 
 
@@ -171,8 +172,19 @@ def git_commit() -> str | None:
 
 def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weighting, history: History,
             prediction: torch.Tensor, trainer: TrainingLoop, ensemble: dict | None) -> dict:
-    """Everything a table or a figure needs about one finished run, as it goes into its JSON file."""
+    """Everything a table or a figure needs about one finished run, as it goes into its JSON file.
+
+    The final error is evaluated here, from the trained network against the reference, not read from the history:
+    a run finished earlier and reported again (its checkpoint reused) is measured against today's reference. A
+    final error that is not finite is a ``NonFiniteLossError``: no result file holds it.
+    """
     preset = get_method(exp.method)
+    rel_l2 = relative_l2(prediction, trainer.u_eval)
+    if not math.isfinite(rel_l2):
+        raise NonFiniteLossError(
+            f"{exp.stem()}: the final relative L2 error is {rel_l2}, so no result file is written; the prediction or "
+            f"the reference solution on the evaluation grid is not finite (for the cavity, delete the cached reference "
+            f"under $PINN_TUTORIAL_CACHE or ~/.cache/pinn_tutorial to solve it again)")
     depth, width = len(net.layers) - 2, net.layers[1]
     paper = reported_for_network(exp.problem, exp.method, depth, width)
     return {
@@ -185,7 +197,7 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
         "layers": net.layers,
         "weighting": repr(weighting),
         "batch_size": trainer.budget.batch_size,
-        "rel_l2": history.final_error,
+        "rel_l2": rel_l2,
         **problem.metrics(prediction, trainer.u_eval, trainer.grid_shape),
         "paper_rel_l2": paper.rel_l2 if paper else None,
         "paper_source": paper.source if paper else None,

@@ -314,3 +314,25 @@ def test_a_fifo_or_a_device_named_json_is_skipped_not_read(tmp_path):
         assert len(load_results(tmp_path)) == 1
     assert sorted(str(w.message).split(":")[0] for w in caught) == [f"skipped {tmp_path / 'fifo.json'}",
                                                                        f"skipped {tmp_path / 'zero.json'}"]
+
+
+def test_a_finished_runs_error_is_evaluated_against_todays_reference(tmp_path, monkeypatch):
+    """Run again, a finished run's checkpoint is reused, but its error is measured anew: a fixed reference reaches
+    it (before, the stale error of the checkpoint's history was written, F6); a non-finite one writes no file (F7)."""
+    import torch
+
+    from pinn_tutorial.experiments import run_experiment
+    from pinn_tutorial.problems import Poisson1D
+    from pinn_tutorial.training import NonFiniteLossError
+
+    exp = Experiment("poisson1d", "M1", "quick", 0, steps=20)
+    first = run_experiment(exp, tmp_path, progress=False)
+    monkeypatch.setattr(Poisson1D, "exact", lambda self, x: 2 * torch.sin(self.C * x))  # a different reference
+    second = run_experiment(exp, tmp_path, progress=False)
+    assert second["history"] == first["history"]  # the same trained run, from its checkpoint
+    assert second["rel_l2"] != pytest.approx(first["rel_l2"], rel=1e-3)  # measured against the new reference
+    assert json.loads((tmp_path / f"{exp.stem()}.json").read_text())["rel_l2"] == second["rel_l2"]
+    monkeypatch.setattr(Poisson1D, "exact", lambda self, x: torch.full_like(x, math.nan))
+    with pytest.raises(NonFiniteLossError, match="no result file"):
+        run_experiment(exp, tmp_path, progress=False)
+    assert json.loads((tmp_path / f"{exp.stem()}.json").read_text())["rel_l2"] == second["rel_l2"]  # kept
