@@ -94,7 +94,8 @@ def test_the_student_config_is_the_instructors_with_the_students_settings():
     assert instructor["sphinx"]["config"]["hide_solutions"] is False and student["sphinx"]["config"]["hide_solutions"]
     assert student["repository"] == {**instructor["repository"], "url": "https://github.com/c/d", "branch": "student"}
     assert student["title"].endswith("(student edition)")
-    for key in ("title", "repository", "sphinx"):
+    assert student["html"] == {**instructor["html"], "use_repository_button": False}  # it would open main
+    for key in ("title", "repository", "sphinx", "html"):
         student.pop(key), instructor.pop(key)
     assert student == instructor  # nothing else differs
 

@@ -10,9 +10,11 @@ distribution**, a copy of the repository that holds no answer:
 - every code cell tagged ``solution`` is dropped (the hidden cells that glue a solution's numbers or assert an
   exercise's answer); the exercise templates and their checks stay;
 - the instructor-only pages (``INSTRUCTOR_PAGES``) and the tests (which run the reference solutions) are left out;
-- its ``_config.yml`` is this one with ``STUDENT_SETTINGS``: the launch and repository buttons and each chapter's
-  Colab cell point at the student repository (by default this repository's ``student`` branch, which the book
-  workflow fills with this distribution), and ``hide_solutions`` is on as a second guard.
+- its ``_config.yml`` is this one with the student edition's settings (``student_settings``): the launch buttons
+  and each chapter's Colab cell point at the student repository (by default this repository's ``student`` branch,
+  which the book workflow fills with this distribution), there is no repository button (it would open the
+  repository's front page, whose default branch holds the solutions), and ``hide_solutions`` is on as a second
+  guard.
 
 Because the student edition is built from the distribution, its pages, search index, page sources and
 downloadable notebooks come from sources without answers. ``tests/test_book_editions.py`` builds both editions and
@@ -59,6 +61,9 @@ def student_settings(config: dict, repository: str, branch: str) -> dict:
     config["title"] = f"{config['title']} (student edition)"
     config["repository"] = {**config.get("repository", {}), "url": repository, "branch": branch}
     config["sphinx"]["config"]["hide_solutions"] = True
+    # The repository button opens the repository's front page, whose default branch holds the solutions; the
+    # launch buttons (Colab, Binder) and the download button open the student branch's notebooks instead.
+    config["html"] = {**config.get("html", {}), "use_repository_button": False}
     return config
 
 
