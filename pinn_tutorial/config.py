@@ -15,6 +15,7 @@ environment variable ``PINN_TUTORIAL_BUDGET``, otherwise ``default``.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import random
@@ -66,9 +67,15 @@ class ConfigError(ValueError):
 
 
 def choose(kind: str, name: str, valid: dict | list | tuple) -> str:
-    """Return ``name`` if it is one of ``valid``; otherwise raise a ConfigError listing them."""
+    """Return ``name`` if it is one of ``valid``; otherwise raise a ConfigError listing them, with the nearest
+    one first when the name looks like a slip of it ('helmholz', 'm4', 'helmholtz_architectures')."""
     if name not in valid:
-        raise ConfigError(f"unknown {kind} {name!r}; choose one of: {', '.join(valid)}")
+        names = [str(v) for v in valid]
+        folded = {v.lower().replace("_", "-"): v for v in names}
+        near = folded.get(str(name).lower().replace("_", "-")) or next(
+            iter(difflib.get_close_matches(str(name), names, n=1, cutoff=0.75)), None)
+        hint = f"did you mean {near!r}? " if near else ""
+        raise ConfigError(f"unknown {kind} {name!r}; {hint}choose one of: {', '.join(names)}")
     return name
 
 

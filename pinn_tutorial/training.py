@@ -199,7 +199,8 @@ class TrainingLoop:
             self.load_checkpoint()
         b = self.budget
         in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, self._on_interrupt) if in_main else None
+        # Ctrl-C, and SIGTERM (what an IDE's stop button, `kill` and schedulers send): finish the step, save, stop.
+        previous = {s: signal.signal(s, self._on_interrupt) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
         start_wall = time.perf_counter() - self.wall_s
         bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress, desc=description, unit="step")
         try:
@@ -223,8 +224,8 @@ class TrainingLoop:
                     self._stop_interrupted()
         finally:
             bar.close()
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
+            for stop, handler in previous.items():
+                signal.signal(stop, handler)
 
     def _adam_key(self) -> dict:
         """The Adam form, for a run key: only when not the default, so that older checkpoints still match."""

@@ -135,3 +135,23 @@ def test_two_identical_train_commands_lose_nothing_and_the_second_names_the_firs
     assert seen["torn"] == 0
     result = json.loads((out / "poisson1d_M1_quick_8000steps_seed0.json").read_text())
     assert result["steps"] == 8000 and result["seed"] == 0
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_saving_its_state(tmp_path):
+    """SIGTERM (an IDE's stop button, `kill`, a scheduler) used to kill `train` without a save, losing up to a
+    checkpoint interval of steps; now it finishes the step, saves, and says so in one line."""
+    out = tmp_path / "results"
+    run = _python("-m", "pinn_tutorial", "train", "poisson1d", "--budget", "quick", "--steps", "20000", "--out",
+                  str(out), "--no-progress")
+    lock = out / "checkpoints" / "poisson1d_M1_quick_20000steps_seed0.pt.lock"
+    deadline = time.time() + 240
+    while not (lock.exists() and lock.read_text().strip()):
+        assert run.poll() is None and time.time() < deadline, run.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)  # some steps in
+    run.terminate()
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert "training interrupted" in err and len(err.strip().splitlines()) == 1, err
+    state = torch.load(lock.with_name("poisson1d_M1_quick_20000steps_seed0.pt"), weights_only=True)
+    assert 0 < state["step"] < 20000

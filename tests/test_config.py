@@ -77,3 +77,16 @@ def test_threads_that_are_not_a_count_torch_can_take_are_a_config_error(monkeypa
     monkeypatch.setenv(THREADS_ENV, text)
     with pytest.raises(ConfigError, match=f"{THREADS_ENV} must be a whole number from 1 to"):
         set_threads()
+
+
+@pytest.mark.parametrize(("name", "near"), [("helmholz", "helmholtz"), ("m4", "M4"),
+                                            ("helmholtz_architectures", "helmholtz-architectures")])
+def test_an_unknown_name_suggests_the_near_miss(name, near):
+    from pinn_tutorial.config import choose
+
+    valid = ("helmholtz", "klein_gordon", "M1", "M4", "helmholtz-architectures")
+    with pytest.raises(ConfigError, match=f"did you mean '{near}'\\? choose one of"):
+        choose("name", name, valid)
+    with pytest.raises(ConfigError) as far:
+        choose("name", "zzz", valid)
+    assert "did you mean" not in str(far.value)

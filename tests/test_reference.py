@@ -106,3 +106,17 @@ def test_bad_input_raises_value_error(kwargs, message):
         solve_cavity(**kwargs)
     with pytest.raises(ValueError, match=message):
         load_or_solve(**kwargs)
+
+
+def test_a_cache_write_on_a_full_disk_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """The cache goes through a temporary file of its own; a failed write removes it (before, an orphan
+    tmpXXXX.npz.tmp stayed, and on a full disk kept the disk full)."""
+
+    def disk_full(handle, **arrays):
+        handle.write(b"PK half an archive")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cavity.np, "savez", disk_full)
+    with pytest.warns(UserWarning, match="could not cache the cavity solution"):
+        solution = load_or_solve(re=100.0, n=16, cache_dir=tmp_path)
+    assert solution.residual < 1e-6 and list(tmp_path.iterdir()) == []

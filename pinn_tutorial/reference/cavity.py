@@ -53,7 +53,6 @@ Navier-Stokes equations and a multigrid method", J. Comput. Phys. 48, 387-411, T
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -65,6 +64,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.interpolate import RegularGridInterpolator
 from scipy.sparse.linalg import splu
+
+from .. import checkpoints
 
 LID_VELOCITY = 1.0
 DEFAULT_TOL = 1e-8
@@ -283,14 +284,11 @@ def _read_cache(path: Path, re: float, n: int) -> CavitySolution | None:
 
 
 def _write_cache(path: Path, solution: CavitySolution) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so that an interrupted run never leaves a half-written cache file.
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.tmp", delete=False) as handle:
-        np.savez(
-            handle, x=solution.x, y=solution.y, psi=solution.psi, omega=solution.omega, u=solution.u, v=solution.v,
-            re=solution.re, n=solution.n, iterations=solution.iterations, residual=solution.residual,
-        )
-    os.replace(handle.name, path)
+    # Through a temporary file of its own, then renamed: an interrupted or failed write (a full disk) never leaves
+    # a half-written cache file, nor a temporary one.
+    checkpoints.atomic_write(path, lambda handle: np.savez(
+        handle, x=solution.x, y=solution.y, psi=solution.psi, omega=solution.omega, u=solution.u, v=solution.v,
+        re=solution.re, n=solution.n, iterations=solution.iterations, residual=solution.residual))
 
 
 def load_or_solve(re: float = 100.0, n: int = 128, cache_dir: str | os.PathLike | None = None) -> CavitySolution:
