@@ -10,16 +10,14 @@ import math
 
 import pytest
 import torch
-from torch import nn
+from test_weighting import LinearInParameters, Tiny
 
 from pinn_tutorial.__main__ import main
 from pinn_tutorial.config import Budget, ConfigError
 from pinn_tutorial.experiments import Experiment
 from pinn_tutorial.methods import build
 from pinn_tutorial.problems import get_problem
-from pinn_tutorial.problems.base import Problem
 from pinn_tutorial.reproduction import _setting
-from pinn_tutorial.sampling import BoxSampler
 from pinn_tutorial.training import Trainer
 from pinn_tutorial.weighting import ANNEALING_FORMS, LearningRateAnnealing
 
@@ -69,39 +67,6 @@ VANISHING = {
 }
 
 
-class Tiny(nn.Module):
-    """u(x) = W2 (W1 x + b1) + b2."""
-
-    def __init__(self):
-        super().__init__()
-        self.W1, self.b1 = nn.Parameter(torch.zeros(2, 1)), nn.Parameter(torch.zeros(2))
-        self.W2, self.b2 = nn.Parameter(torch.zeros(1, 2)), nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        return (x @ self.W1.T + self.b1) @ self.W2.T + self.b2
-
-    def weight_matrices(self):
-        return [self.W1, self.W2]
-
-
-class LinearInParameters(Problem):
-    """L_r = sum C * theta and L_b = sum D * theta: their gradients are exactly C and D."""
-
-    name, terms, default_layers = "linear", ("residual", "boundary"), [1, 2, 1]
-    domain = BoxSampler([0.0], [1.0])
-
-    def sample(self, batch_size, generator=None):
-        return {"residual": self.domain.sample(batch_size, generator)}
-
-    def losses(self, net, batch):
-        params = dict(net.named_parameters())
-        dot = lambda coeffs: sum((params[k] * torch.tensor(v)).sum() for k, v in coeffs.items())  # noqa: E731
-        return {"residual": dot(C), "boundary": dot(D)}
-
-    def exact(self, x):
-        return x
-
-
 def grads(coeffs, names=("W1", "b1", "W2", "b2")):
     return [torch.tensor(coeffs[k], dtype=torch.float64) for k in names]
 
@@ -119,7 +84,7 @@ def test_one_update_through_the_trainer_equals_the_sources_formula(form):
     net, weighting = Tiny(), LearningRateAnnealing(["boundary"], form=form)
     weighting.load_state_dict({"weights": {"boundary": LAMBDA0}})
     budget = Budget("test", steps=1, batch_size=4, log_every=1, eval_every=1, checkpoint_every=1, grid_size=5)
-    Trainer(LinearInParameters(), net, weighting, budget=budget, progress=False, device="cpu").run()
+    Trainer(LinearInParameters(C, D), net, weighting, budget=budget, progress=False, device="cpu").run()
     expected = ONE_UPDATE[form]
     assert weighting.weights["boundary"] == pytest.approx(expected, rel=1e-5)
     torch.testing.assert_close(net.b2.grad, torch.tensor(C["b2"]) + expected * torch.tensor(D["b2"]), rtol=1e-5,

@@ -37,10 +37,13 @@ class Tiny(nn.Module):
 
 
 class LinearInParameters(Problem):
-    """L_r = sum C * theta and L_b = sum D * theta: their gradients are exactly C and D."""
+    """L_r = sum C * theta and L_b = sum D * theta: their gradients are exactly C and D (these by default)."""
 
     name, terms, default_layers = "linear", ("residual", "boundary"), [1, 2, 1]
     domain = BoxSampler([0.0], [1.0])
+
+    def __init__(self, residual: dict = C, boundary: dict = D):
+        self.residual_coeffs, self.boundary_coeffs = residual, boundary
 
     def sample(self, batch_size, generator=None):
         return {"residual": self.domain.sample(batch_size, generator)}
@@ -48,7 +51,7 @@ class LinearInParameters(Problem):
     def losses(self, net, batch):
         params = dict(net.named_parameters())
         dot = lambda coeffs: sum((params[k] * torch.tensor(v)).sum() for k, v in coeffs.items())  # noqa: E731
-        return {"residual": dot(C), "boundary": dot(D)}
+        return {"residual": dot(self.residual_coeffs), "boundary": dot(self.boundary_coeffs)}
 
     def exact(self, x):
         return x
