@@ -536,11 +536,12 @@ _ENSEMBLE_ROW = re.compile(rf"^\s*(\d+)\s+({'|'.join(map(re.escape, sorted(LAYOU
                            r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
 
 
-def parse_ensemble_report(text: str) -> dict:
-    """What a ``bench --ensemble`` report says, from its text; see ``read_ensemble_report`` (here the errors are
-    ``ValueError``)."""
-    out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "path": None,
-           "repeats": None, "steps": None, "layouts": {}, "rows": {}}
+def _parse_one_table(text: str, out: dict, starts_table: Callable[[str], bool],
+                     parse_row: Callable[[str], bool], other: Callable[[str], None], table: str = "table") -> None:
+    """The skeleton of a one-table report: lines starting with "#" go to ``out["comment"]``, the heading fills
+    ``date``, ``commit``, ``machine`` and ``torch``, the line where ``starts_table`` holds opens the table and a
+    blank line closes it; each line of the ``table`` goes to ``parse_row`` (false: a ``ValueError`` naming the line),
+    every other line to ``other``."""
     in_table = False
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("#"):
@@ -548,20 +549,38 @@ def parse_ensemble_report(text: str) -> dict:
         elif not line.strip():
             in_table = False
         elif in_table:
-            if not (m := _ENSEMBLE_ROW.match(line)):
-                raise ValueError(f"line {number} of the ensemble table is not a row: {line!r}")
-            out["rows"][int(m[1]), m[2]] = {"members": int(m[1]), "layout": m[2], "ms_per_member_step": float(m[3]),
-                                            "vs_sequential": float(m[4]), "vs_jobs2": float(m[5])}
+            if not parse_row(line):
+                raise ValueError(f"line {number} of the {table} is not a row: {line!r}")
         elif m := _HEADING.match(line):
             out["date"], out["commit"], out["machine"], out["torch"] = m.groups()
-        elif m := _LAYOUT_LINE.match(line):
-            out["layouts"][m[1]] = m[2]
-        elif line.split() and line.split()[:2] == ["E", "layout"]:
+        elif starts_table(line):
             in_table = True
+        else:
+            other(line)
+
+
+def parse_ensemble_report(text: str) -> dict:
+    """What a ``bench --ensemble`` report says, from its text; see ``read_ensemble_report`` (here the errors are
+    ``ValueError``)."""
+    out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "path": None,
+           "repeats": None, "steps": None, "layouts": {}, "rows": {}}
+
+    def row(line: str) -> bool:
+        if not (m := _ENSEMBLE_ROW.match(line)):
+            return False
+        out["rows"][int(m[1]), m[2]] = {"members": int(m[1]), "layout": m[2], "ms_per_member_step": float(m[3]),
+                                        "vs_sequential": float(m[4]), "vs_jobs2": float(m[5])}
+        return True
+
+    def other(line: str) -> None:
+        if m := _LAYOUT_LINE.match(line):
+            out["layouts"][m[1]] = m[2]
         elif m := re.match(r"median of (\d+) rounds of (\d+) steps", line):
             out["repeats"], out["steps"] = int(m[1]), int(m[2])
         elif m := re.search(r", fast (compiled|eager) path,", line):
             out["path"] = m[1]
+
+    _parse_one_table(text, out, lambda line: line.split()[:2] == ["E", "layout"], row, other, "ensemble table")
     if not out["rows"]:
         raise ValueError("no table headed 'E  layout  ms per member-step ...'")
     return out
@@ -804,31 +823,27 @@ def parse_original_report(text: str) -> dict:
     ``ValueError``)."""
     out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "steps": None,
            "original_commit": None, "tensorflow": None, "rows": {}, "eager": []}
-    in_table = False
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.startswith("#"):
-            out["comment"].append(line.lstrip("# ").rstrip())
-        elif not line.strip():
-            in_table = False
-        elif in_table:
-            if not (m := _ORIGINAL_ROW.match(line)):
-                raise ValueError(f"line {number} of the table is not a row: {line!r}")
-            ours_s, theirs_s, ratio, compile_s, start_s, ours_ms, theirs_ms, steady = map(float, m.groups()[1:9])
-            out["rows"][m[1]] = {
-                "method": m[1], "vs_theirs": ratio, "steady_vs_theirs": steady,
-                "ours": {"train_s": ours_s, "compile_s": compile_s, "less_compile_s": ours_s - compile_s,
-                         "steady_ms": ours_ms, "rel_l2": float(m[10])},
-                "theirs": {"train_s": theirs_s, "start_s": start_s, "steady_ms": theirs_ms, "rel_l2": float(m[11])}}
-        elif m := _HEADING.match(line):
-            out["date"], out["commit"], out["machine"], out["torch"] = m.groups()
-        elif line.split()[:3] == ["method", "ours", "train"]:
-            in_table = True
-        elif m := re.search(r"whole runs of ([\d,]+) steps", line):
+
+    def row(line: str) -> bool:
+        if not (m := _ORIGINAL_ROW.match(line)):
+            return False
+        ours_s, theirs_s, ratio, compile_s, start_s, ours_ms, theirs_ms, steady = map(float, m.groups()[1:9])
+        out["rows"][m[1]] = {
+            "method": m[1], "vs_theirs": ratio, "steady_vs_theirs": steady,
+            "ours": {"train_s": ours_s, "compile_s": compile_s, "less_compile_s": ours_s - compile_s,
+                     "steady_ms": ours_ms, "rel_l2": float(m[10])},
+            "theirs": {"train_s": theirs_s, "start_s": start_s, "steady_ms": theirs_ms, "rel_l2": float(m[11])}}
+        return True
+
+    def other(line: str) -> None:
+        if m := re.search(r"whole runs of ([\d,]+) steps", line):
             out["steps"] = int(m[1].replace(",", ""))
         elif m := re.search(r"the original code at (\S+) .*TensorFlow (\S+) in", line):
             out["original_commit"], out["tensorflow"] = m[1], m[2]
         elif m := re.match(r"compiling failed for (.+): ", line):
             out["eager"] = m[1].split(", ")
+
+    _parse_one_table(text, out, lambda line: line.split()[:3] == ["method", "ours", "train"], row, other)
     if not out["rows"]:
         raise ValueError("no table headed 'method  ours train s  theirs train s ...'")
     return out
