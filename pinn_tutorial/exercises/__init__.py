@@ -53,7 +53,7 @@ def run_cases(exercise: str, cases: Iterable[Callable[[], None]], success: str) 
         except NotImplementedError:
             return CheckResult(exercise, False, "the function is still the template: replace `raise "
                                                 "NotImplementedError` with your code.")
-        except Exception as error:  # noqa: BLE001: any error of the learner's code becomes the hint
+        except Exception as error:  # any error of the learner's code becomes the hint
             return CheckResult(exercise, False, f"your function raised {type(error).__name__}: {error}")
     return CheckResult(exercise, True, success)
 
