@@ -33,17 +33,30 @@ arXiv:2001.04536), module by module:
 - ``__main__``: the command line, ``python -m pinn_tutorial --help``.
 """
 
-from .config import BUDGETS, get_budget, get_device
-from .methods import METHODS, build
-from .networks import MLP, ModifiedMLP
-from .problems import PROBLEMS, Helmholtz, KleinGordon, Poisson1D, get_problem
-from .training import History, NonFiniteLossError, Trainer, train
-from .weighting import FixedWeights, LearningRateAnnealing
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BUDGETS", "METHODS", "PROBLEMS", "MLP", "FixedWeights", "Helmholtz", "History", "KleinGordon",
-    "LearningRateAnnealing", "ModifiedMLP", "NonFiniteLossError", "Poisson1D", "Trainer",
-    "build", "get_budget", "get_device", "get_problem", "train",
-]
+# What ``from pinn_tutorial import X`` gives, and the module that defines it. Imported on first use (PEP 562), so
+# that ``python -m pinn_tutorial`` starts its command line before torch loads (a Ctrl-C then exits quietly).
+_EXPORTS = {
+    "BUDGETS": "config", "get_budget": "config", "get_device": "config",
+    "METHODS": "methods", "build": "methods",
+    "MLP": "networks", "ModifiedMLP": "networks",
+    "PROBLEMS": "problems", "Helmholtz": "problems", "KleinGordon": "problems", "Poisson1D": "problems",
+    "get_problem": "problems",
+    "History": "training", "NonFiniteLossError": "training", "Trainer": "training", "train": "training",
+    "FixedWeights": "weighting", "LearningRateAnnealing": "weighting",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,25 +1,32 @@
 """The command line: ``python -m pinn_tutorial --help``."""
+# ruff: noqa: E402  (the imports follow the Ctrl-C handler that covers them)
 
 from __future__ import annotations
+
+import signal
+import sys
+
+if __name__ == "__main__":  # Ctrl-C while the command line loads (torch takes seconds): exit quietly, not a traceback
+    signal.signal(signal.SIGINT, lambda signum, frame: sys.exit(130))
 
 import argparse
 import os
 import shlex
-import sys
 import warnings
 from dataclasses import replace
+from pathlib import Path
 from typing import NoReturn
 
-from .bench import TimedRunError, ensemble_report, original_report
+from . import checkpoints
+from .bench import TimedRunError, cavity_report, ensemble_report, original_report
 from .bench import report as bench_report
-from .checkpoints import CheckpointError
-from .config import BUDGETS, THREADS_ENV, ConfigError, choose, get_budget, get_device, idle_cores
+from .checkpoints import CheckpointError, DiskFullError
+from .config import BUDGETS, MAX_SEED, THREADS_ENV, ConfigError, check_seed, choose, get_budget, get_device, idle_cores
 from .experiments import (
-    MAX_SEED,
     Experiment,
-    check_seed,
     check_writable,
     ensemble_key,
+    ensemble_name,
     run_ensemble,
     run_experiment,
 )
@@ -28,8 +35,8 @@ from .original_code import PAPER_STEPS, PYTHON_ENV
 from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
-from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, check_seed_count, named_sweep, parse_seeds, run_sweep
-from .training import NonFiniteLossError
+from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep
+from .training import STOP_SIGNALS, NonFiniteLossError
 from .weighting import ANNEALING_FORMS
 
 
@@ -83,7 +90,8 @@ def _budget_option(command: argparse.ArgumentParser) -> None:
 def _sweep_options(command: argparse.ArgumentParser) -> None:
     """The options of the commands that train many runs: which ones, and where."""
     _budget_option(command)
-    command.add_argument("--seeds", type=count_argument, default=1, help="number of seeds, 0..N-1 (default 1)")
+    command.add_argument("--seeds", type=seeds_argument, default=[0],
+                         help="a count N (seeds 0..N-1), a range 5-9 or a list 0,3,5 (default: seed 0)")
     command.add_argument("--methods", default=None,
                          help="comma-separated (default: M1,M2,M3,M4, or the sweep's own: M4 for the code details)")
     command.add_argument("--jobs", type=count_argument, default=None,
@@ -115,7 +123,8 @@ def parser() -> argparse.ArgumentParser:
     seeds = train.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=seed_argument, default=None, help="one seed (default 0)")
     seeds.add_argument("--seeds", type=seeds_argument, default=None,
-                       help="several seeds, trained together as one ensemble: a range 0-9 or a list 0,3,5")
+                       help="several seeds, trained together as one ensemble: a count N (seeds 0..N-1), a range 5-9 "
+                            "or a list 0,3,5")
     train.add_argument("--width", type=count_argument, default=None,
                        help="units per hidden layer (default: the paper's network; Table 2: 30, 50, 100)")
     train.add_argument("--depth", type=count_argument, default=None,
@@ -145,6 +154,9 @@ def parser() -> argparse.ArgumentParser:
                             "or by nested autograd, the reference path ('autograd')")
     train.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    train.add_argument("--wait", action="store_true",
+                       help="if another process is training this run, wait for it to end, then resume (or return "
+                            "the finished run) instead of stopping with an error")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     diagnose = commands.add_parser(
         "diagnose", help="measure the gradient pathologies: Poisson gradient scaling or Hessian stiffness",
@@ -188,6 +200,9 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--ensemble", action="store_true",
                        help="instead: E runs one after another, as 2 worker processes, and as one E-member "
                             "ensemble, for E = 1, 4, 10 (and 64 on a GPU)")
+    bench.add_argument("--cavity", action="store_true",
+                       help="instead: the cavity's two formulations (stream function, velocity-pressure), M1 and M4, "
+                            "on each derivative path, and the stream function's cost over the other's")
     bench.add_argument("--no-compile", action="store_true", help="leave out the compiled path (slow to compile)")
     bench.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     bench.add_argument("--original", action="store_true",
@@ -216,6 +231,9 @@ def _methods(text: str | None) -> tuple[str, ...] | None:
 
 
 def _sweep_settings(args: argparse.Namespace) -> dict:
+    if args.ray is not None and args.jobs is not None:
+        raise ConfigError("--jobs sets local worker processes; with --ray the cluster decides how many jobs run at "
+                          "once: give one or the other")
     return {"jobs": args.jobs, "use_ray": args.ray is not None, "ray_address": args.ray or None,
             "ensemble_size": args.ensemble_size, "progress": not args.no_progress, "device": args.device}
 
@@ -230,7 +248,7 @@ def reproduce_command(args: argparse.Namespace) -> None:
 
 
 def sweep_command(args: argparse.Namespace) -> None:
-    experiments = named_sweep(args.name, args.budget, list(range(check_seed_count(args.seeds))), _methods(args.methods))
+    experiments = named_sweep(args.name, args.budget, args.seeds, _methods(args.methods))
     if args.steps is not None:
         experiments = [replace(exp, steps=args.steps) for exp in experiments]
     results = run_sweep(experiments, args.out, **_sweep_settings(args))
@@ -248,7 +266,8 @@ BENCH_ORIGINAL_OPTIONS = ("checkout", "commit", "python", "steps", "out")  # opt
 def bench_original(args: argparse.Namespace) -> None:
     """``bench --original``: every input checked before anything is timed (``original_report`` checks the checkout,
     the Python and the folder); a run that fails ends the command with one line and exit status 1."""
-    clash = [f"--{name.replace('_', '-')}" for name in ("full", "ensemble", "no_compile") if getattr(args, name)]
+    clash = [f"--{name.replace('_', '-')}" for name in ("full", "ensemble", "cavity", "no_compile")
+             if getattr(args, name)]
     if clash:
         raise ConfigError(f"bench --original times whole runs of its own; it takes no {', '.join(clash)}")
     if args.checkout is None:
@@ -277,26 +296,33 @@ def bench_command(args: argparse.Namespace) -> None:
     if given:
         raise ConfigError(f"only bench --original takes {', '.join(given)}")
     get_device(args.device)  # a bad device: one line here, not a traceback from a timing worker
+    if sum((args.ensemble, args.cavity, args.full)) > 1:
+        raise ConfigError("bench --full, --ensemble and --cavity are three reports: give one")
     if args.ensemble:
         print(ensemble_report(args.repeats, args.device, compile=not args.no_compile))
+    elif args.cavity:
+        print(cavity_report(args.repeats, args.device, compile=not args.no_compile))
     else:
         print(bench_report(args.repeats, args.full, args.device, compile=not args.no_compile))
 
 
 def train_command(args: argparse.Namespace) -> None:
-    choose("problem", args.problem, PROBLEMS)
-    choose("method", args.method, METHODS)
-    if args.budget is not None:
-        choose("budget", args.budget, BUDGETS)
-    choose("annealing form", args.form, ANNEALING_FORMS)
-    choose("network variant", args.variant, ("paper", "code"))
-    choose("derivative method", args.derivatives, ("auto", "autograd"))
+    names = [name for name, _ in args.param]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise ConfigError(f"--param {twice[0]} is given twice: give each parameter once")
     seeds = args.seeds or [args.seed or 0]
+    # Experiment checks every setting (the Python API's one validation); the device and the folder come next, so a
+    # bad value leaves nothing behind.
     exps = [Experiment(args.problem, args.method, get_budget(args.budget).name, seed, args.form, args.variant,
                        args.steps, dict(args.param), args.derivatives, args.width, args.depth,
                        args.lambda_update, args.input_scaling, args.adam, args.pooling) for seed in seeds]
+    get_device(args.device)
     check_writable(args.out)
     options = {"resume": not args.fresh, "progress": not args.no_progress, "device": args.device}
+    if args.wait:
+        name = exps[0].stem() if args.seeds is None else ensemble_name(exps)
+        checkpoints.wait_while_in_use(Path(args.out) / "checkpoints" / f"{name}.pt", lambda holder: print(
+            f"waiting for process {holder}, which is training this run", file=sys.stderr, flush=True))
     if args.seeds is None:
         results = [run_experiment(exps[0], args.out, **options)]
     elif ensemble_key(exps[0]) is None:
@@ -339,12 +365,33 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
+def _stop(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 2
     warnings.showwarning = _one_line_warnings  # e.g. a skipped result file: one line, not a source excerpt
+    # SIGTERM (an IDE's stop button, `kill`, a scheduler) stops a command as Ctrl-C does: runs save, workers stop.
+    # Output that the terminal cannot encode (a path with accents under PYTHONIOENCODING=ascii) is escaped, not fatal.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    previous = {stop: signal.signal(stop, signal.default_int_handler if stop == signal.SIGINT else _stop)
+                for stop in STOP_SIGNALS}
+    try:
+        return _run(args)
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command of ``args``, its errors reported in one line: exit status 2 for bad input, 1 for a run or a
+    disk that failed, 130 when stopped."""
     try:
         commands = {"train": train_command, "diagnose": diagnose_command, "reproduce": reproduce_command,
                     "sweep": sweep_command, "table": table_command, "bench": bench_command}
@@ -352,12 +399,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (NonFiniteLossError, SweepError) as error:
+    except (NonFiniteLossError, SweepError, DiskFullError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:
         print(f"\n{stop}" if str(stop) else "\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output went away (`| head -1`): the work is saved, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's recipe: no error at exit either
+        return 1
     return 0
 
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import torch
 
+# How input derivatives are taken: forward propagation where the network offers it, or nested reverse mode.
+DERIVATIVE_METHODS = ("auto", "autograd")
+
 
 def gradient(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The gradient du/dx of a scalar field u (shape (N,) or (N, 1)) at N points x of shape (N, d).
@@ -73,7 +76,7 @@ def jet(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, method: str 
     pass for the parameter gradients. Any other callable, or ``method="autograd"``, takes nested
     reverse-mode autograd, the reference path (x must then require grad).
     """
-    if method not in ("auto", "autograd"):
+    if method not in DERIVATIVE_METHODS:
         raise ValueError(f"unknown derivative method {method!r}; choose 'auto' or 'autograd'")
     if method == "auto" and hasattr(f, "taylor"):
         return f.taylor(x)

@@ -17,11 +17,16 @@ pass), on the same trainer, interleaved over several repeats after a warm-up. Th
 median milliseconds per step and the ratio to nested autograd measured in the same run; the
 machine may be noisy, so the ratios are the claim.
 
+``bench --cavity`` times a step of the lid-driven cavity's two formulations (velocity-pressure, and the stream
+function with its third derivatives), M1 and M4, on each path (``cavity_step_times``), with the ratio of the two
+formulations on the same path.
+
 ``bench --original`` times whole Helmholtz runs of M1, M2 and M4 by the authors' TensorFlow code (through
 ``original_code``) and by the library, interleaved, one thread each (``original_times``), and writes its report.
 
 ``read_report`` reads a report back (every format ``bench`` has printed), ``read_ensemble_report`` one of
-``bench --ensemble`` and ``read_original_report`` one of ``bench --original``, so that the book's tables come from
+``bench --ensemble``, ``read_cavity_report`` one of ``bench --cavity`` and ``read_original_report`` one of
+``bench --original``, so that the book's tables come from
 the stored files under ``results/bench/``.
 """
 
@@ -394,6 +399,17 @@ def read_report(path: str | os.PathLike) -> dict:
     return _read(path, parse_report, "bench report")
 
 
+def gated_step_cost(report: dict) -> dict[str, float]:
+    """What a gated step (``ModifiedMLP``) costs over a plain one (``MLP``) in a bench report (``read_report``):
+    the ratio of their milliseconds per step, fixed weights, one machine and one thread, per derivative path.
+    The book's one figure for this quantity: step times, not the wall times of result files, which mix
+    versions of PyTorch, machines and ensembles."""
+    rows = report["rows"]
+    return {path: rows["ModifiedMLP", path, "fixed"]["ms_per_step"] / rows["MLP", path, "fixed"]["ms_per_step"]
+            for network, path, weighting in rows if network == "MLP" and weighting == "fixed"
+            and ("ModifiedMLP", path, "fixed") in rows}
+
+
 def _read(path: str | os.PathLike, parse: Callable[[str], dict], what: str) -> dict:
     """``parse`` of the text in ``path``; a file that is not UTF-8 text, or a ``ValueError`` of ``parse``, raises
     ``ConfigError`` naming the file (a missing file raises ``FileNotFoundError``)."""
@@ -601,6 +617,121 @@ def read_ensemble_report(path: str | os.PathLike) -> dict:
     ``ConfigError`` (a ``ValueError``): "<path> is not a bench --ensemble report (<reason>)".
     """
     return _read(path, parse_ensemble_report, "bench --ensemble report")
+
+
+# -- the cavity's two formulations: `bench --cavity` ----------------------------------------------
+
+FORMULATIONS = {"velocity-pressure": "cavity_velocity", "stream function": "cavity_stream"}
+CAVITY_METHODS = {"M1": "plain 3 x 50, fixed weights", "M4": "gated 3 x 50, Algorithm 1"}
+
+
+def cavity_step_times(repeats: int = 5, steps: int = 50, warmup: int = 20,
+                      paths: tuple[str, ...] = tuple(PATH_SETTINGS), device: str | None = None) -> list[dict]:
+    """Median ms per step of both cavity formulations, for M1 and M4, on every path, with two ratios.
+
+    Each row is one run as ``build`` makes it (seed 0, the paper budget's 128 points per term and wall), timed
+    on ``Trainer.train_step``, interleaved over ``repeats`` repeats of ``steps`` steps after ``warmup`` steps (which
+    compile). ``vs_nested``: to the same formulation and method on nested autograd; ``vs_velocity``: the stream
+    function's step to the velocity-pressure step of the same method and path (1 for the velocity-pressure rows).
+    """
+    set_threads()
+    budget = get_budget("paper")
+    dev = get_device(device)
+    timed, rows = {}, {}
+    for formulation, name in FORMULATIONS.items():
+        for method in CAVITY_METHODS:
+            for path in paths:
+                problem = get_problem(name)
+                net, weighting = build(method, problem, seed=0)
+                trainer = Trainer(problem, net, weighting, budget=budget, steps=10**9, progress=False, device=dev,
+                                  **PATH_SETTINGS[path])
+                timed[formulation, method, path] = _trainer_steps(trainer, weighting)
+                _time_steps(timed[formulation, method, path], warmup, dev)  # the first steps compile
+                if PATH_SETTINGS[path]["compile"] == "on" and not trainer.compiled:
+                    raise RuntimeError(f"the {formulation} {method} step did not compile; its row would be eager")
+                rows[formulation, method, path] = {"formulation": formulation, "method": method, "path": path,
+                                                   "times": []}
+    for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
+        for key, train in timed.items():
+            rows[key]["times"].append(_time_steps(train, steps, dev))
+    for row in rows.values():
+        row["ms_per_step"] = statistics.median(row["times"])
+    for (formulation, method, path), row in rows.items():
+        row["vs_nested"] = row["ms_per_step"] / rows[formulation, method, paths[0]]["ms_per_step"]
+        row["vs_velocity"] = row["ms_per_step"] / rows["velocity-pressure", method, path]["ms_per_step"]
+    return list(rows.values())
+
+
+def format_cavity_table(rows: list[dict]) -> str:
+    lines = [f"{'formulation':<18} {'method':<6} {'path':<16} {'ms/step':>8} {'x nested':>9} "
+             f"{'x velocity-pressure':>20}"]
+    for r in rows:
+        lines.append(f"{r['formulation']:<18} {r['method']:<6} {r['path']:<16} {r['ms_per_step']:8.2f} "
+                     f"{r['vs_nested']:9.2f} {r['vs_velocity']:20.2f}")
+    return "\n".join(lines)
+
+
+def format_cavity_report(rows: list[dict], repeats: int, heading: str, steps: int = 50) -> str:
+    """The text of ``bench --cavity`` from what it measured: the ``rows`` of ``cavity_step_times``."""
+    return "\n".join([
+        heading,
+        "lid-driven cavity (Re = 100), 128 points per term and wall; "
+        + "; ".join(f"{m}: {what}" for m, what in CAVITY_METHODS.items()),
+        f"median of {repeats} repeats of {steps} steps after warm-up",
+        "x nested: to the same formulation and method on nested autograd; "
+        "x velocity-pressure: to the velocity-pressure step of the same method and path",
+        "", format_cavity_table(rows)])
+
+
+def cavity_report(repeats: int = 5, device: str | None = None, compile: bool = True, steps: int = 50) -> str:
+    """``bench --cavity`` as printable text (``compile=False`` leaves out the compiled path)."""
+    paths = tuple(PATH_SETTINGS) if compile else tuple(p for p in PATH_SETTINGS if PATH_SETTINGS[p]["compile"] == "off")
+    rows = cavity_step_times(repeats=repeats, steps=steps, paths=paths, device=device)
+    return format_cavity_report(rows, repeats, report_heading(get_device(device)), steps)
+
+
+_CAVITY_ROW = re.compile(rf"^({'|'.join(map(re.escape, FORMULATIONS))})\s+({'|'.join(CAVITY_METHODS)})\s+"
+                         rf"({'|'.join(map(re.escape, PATH_SETTINGS))})\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+
+
+def parse_cavity_report(text: str) -> dict:
+    """What a ``bench --cavity`` report says, from its text; see ``read_cavity_report`` (here the errors are
+    ``ValueError``)."""
+    out = {"comment": [], "date": None, "commit": None, "machine": None, "torch": None, "repeats": None,
+           "steps": None, "rows": {}}
+
+    def row(line: str) -> bool:
+        if not (m := _CAVITY_ROW.match(line)):
+            return False
+        out["rows"][m[1], m[2], m[3]] = {"formulation": m[1], "method": m[2], "path": m[3],
+                                         "ms_per_step": float(m[4]), "vs_nested": float(m[5]),
+                                         "vs_velocity": float(m[6])}
+        return True
+
+    def other(line: str) -> None:
+        if m := re.match(r"median of (\d+) repeats of (\d+) steps", line):
+            out["repeats"], out["steps"] = int(m[1]), int(m[2])
+
+    _parse_one_table(text, out, lambda line: line.split()[:3] == ["formulation", "method", "path"], row, other,
+                     "cavity table")
+    if not out["rows"]:
+        raise ValueError("no table headed 'formulation  method  path  ms/step ...'")
+    return out
+
+
+def read_cavity_report(path: str | os.PathLike) -> dict:
+    """What a file written from ``python -m pinn_tutorial bench --cavity`` says.
+
+    Returns a dict with
+    ``rows``: the table, ``{(formulation, method, path): row}`` in the order printed, each row with the keys of
+    ``cavity_step_times`` (``formulation``: "velocity-pressure" or "stream function", ``method``: "M1" or "M4",
+    ``path``, ``ms_per_step``, and the ratios ``vs_nested`` and ``vs_velocity``, as printed);
+    ``repeats`` and ``steps``: repeats of so many steps; ``date``, ``commit``, ``machine``, ``torch`` from the
+    heading, and ``comment``: the lines starting with ``#`` (the command and the conditions, added by hand). A field
+    that a file does not state is None. A file that is not text, has no table, or has a line in the table that does
+    not parse raises ``ConfigError`` (a ``ValueError``): "<path> is not a bench --cavity report (<reason>)".
+    """
+    return _read(path, parse_cavity_report, "bench --cavity report")
 
 
 # -- beside the authors' code: `bench --original` ------------------------------------------------

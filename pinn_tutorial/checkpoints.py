@@ -18,7 +18,9 @@ that a second process on the same run says which process has it instead of train
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +32,11 @@ try:  # POSIX; elsewhere runs are not locked (two commands on one run then each 
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
+
+
+# What to do about a checkpoint that cannot be resumed, in words every command can follow (reproduce and sweep have
+# no --fresh: they resume every run they find).
+START_OVER = "delete it to start that run over (train also takes --fresh; the API, resume=False)"
 
 
 class CheckpointError(ValueError):
@@ -53,10 +60,28 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             os.fsync(handle.fileno())
         os.chmod(handle.name, 0o644)  # NamedTemporaryFile makes it 0600: a result is for every reader
         os.replace(handle.name, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
+        if _disk_full(error, path.parent):
+            raise DiskFullError(f"no space left on the device of {path.parent} to write {path.name}; the previous "
+                                "file is as it was: free some space and run the same command again") from None
         raise
+
+
+class DiskFullError(OSError):
+    """A file could not be written for want of space; nothing earlier was lost."""
+
+
+def _disk_full(error: BaseException, folder: Path) -> bool:
+    """Whether ``error`` is a full disk: ENOSPC, or torch's own writer failing (it reports a full disk as a
+    RuntimeError about file positions) where under a megabyte is free."""
+    if isinstance(error, OSError):
+        return error.errno == errno.ENOSPC
+    if isinstance(error, RuntimeError):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(folder).free < 2**20
+    return False
 
 
 def save(path: Path, state: dict) -> None:
@@ -96,26 +121,46 @@ def run_lock(checkpoint: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def wait_while_in_use(checkpoint: Path, waiting: Callable[[str], None]) -> None:
+    """Return once no other process trains the run whose checkpoint is ``checkpoint``: at once if none does, else
+    after ``waiting(holder)`` when that process has finished or stopped (a blocking ``flock``, no polling)."""
+    if fcntl is None:
+        return
+    lock = checkpoint.with_name(checkpoint.name + ".lock")
+    if not lock.exists():
+        return
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            waiting(handle.read().strip() or "another process")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def load(path: Path, run: dict, device: torch.device | str = "cpu") -> dict:
     """The state saved in ``path`` for the run described by ``run``.
 
     Raises ``CheckpointError``, with what to do, if the file is corrupt, holds anything but
     tensors and plain data (e.g. a pickled callable), or belongs to another run.
     """
-    remedy = "delete it, or run again with --fresh (resume=False) to start over"
     try:
         state = torch.load(path, map_location=device, weights_only=True)
+    except PermissionError:
+        raise CheckpointError(f"checkpoint {path} cannot be read by this user (permission denied); give it read "
+                              "access, or train as its owner: the file is left as it is") from None
     except Exception as error:  # noqa: BLE001 - torch's unpickler fails on corrupt bytes in many ways (struct, index)
         if "GLOBAL" in str(error):  # a pickled class or function: exactly what weights_only refuses to run
             what = f"holds code or objects other than tensors and plain data ({_reason(error)}), so it was not loaded"
         else:
             what = f"is corrupt or not a checkpoint ({_reason(error)})"
-        raise CheckpointError(f"checkpoint {path} {what}; {remedy}") from None
+        raise CheckpointError(f"checkpoint {path} {what}; {START_OVER}") from None
     if not isinstance(state, dict) or "run" not in state or "step" not in state:
-        raise CheckpointError(f"checkpoint {path} was not written by pinn_tutorial; {remedy}")
+        raise CheckpointError(f"checkpoint {path} was not written by pinn_tutorial; {START_OVER}")
     if state["run"] != run:
         raise CheckpointError(f"checkpoint {path} belongs to another run ({state['run']}), not this one ({run}); "
-                              f"{remedy}")
+                              f"{START_OVER}")
     return state
 
 

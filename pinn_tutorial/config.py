@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 import os
 import random
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ BUDGETS: dict[str, Budget] = {
     "paper": Budget("paper", steps=40000, batch_size=128, log_every=100, eval_every=1000,
                     checkpoint_every=2000, grid_size=100),
 }
+MAX_STEPS = 10**7  # steps of one run at most: the paper's runs take 40,000, and 10^7 would take days
 
 
 class ConfigError(ValueError):
@@ -80,21 +82,24 @@ def choose(kind: str, name: str, valid: dict | list | tuple) -> str:
 
 
 def is_whole(value: object) -> bool:
-    """Whether ``value`` is a whole number: an ``int``, and not a ``bool`` (JSON's ``true`` is one to Python)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """Whether ``value`` is a whole number: an integer of any kind (``int``, NumPy's), and not a ``bool`` (JSON's
+    ``true`` is one to Python)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def is_finite(value: object) -> bool:
-    """Whether ``value`` is a finite real number: an ``int`` or ``float``, not a ``bool``, not NaN or infinite."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """Whether ``value`` is a finite real number of any kind (``int``, ``float``, NumPy's), not a ``bool``, not NaN or
+    infinite."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def get_budget(budget: str | Budget | None = None) -> Budget:
     """The budget named by the argument, else by ``$PINN_TUTORIAL_BUDGET``, else ``default``."""
     if isinstance(budget, Budget):
         return budget
-    name = budget or os.environ.get(BUDGET_ENV) or "default"
-    return BUDGETS[choose("budget", name, BUDGETS)]
+    if budget is None and os.environ.get(BUDGET_ENV):
+        return BUDGETS[choose(f"budget (from ${BUDGET_ENV})", os.environ[BUDGET_ENV], BUDGETS)]
+    return BUDGETS[choose("budget", budget or "default", BUDGETS)]
 
 
 def get_device(device: str | torch.device | None = None) -> torch.device:
@@ -161,14 +166,25 @@ def sampler_generator(seed: int) -> torch.Generator:
     return generator
 
 
+MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take seed + 1
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it is a whole number in [0, 2^32 - 2]; otherwise a ConfigError saying so."""
+    if not (is_whole(seed) and 0 <= seed <= MAX_SEED):
+        raise ConfigError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    return seed
+
+
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch, and return a generator for the point samplers.
+    """Seed Python, NumPy and PyTorch (a seed checked by ``check_seed``), and return a generator for the point
+    samplers.
 
     The samplers get their own generator (``sampler_generator``) so that a checkpoint can save
     and restore its state: a resumed run then draws exactly the points an uninterrupted run
     would have drawn.
     """
-    random.seed(seed)
+    random.seed(check_seed(seed))
     np.random.seed(seed)
     torch.manual_seed(seed)
     return sampler_generator(seed)

@@ -16,8 +16,8 @@ This module computes both, for any problem and any network with ``weight_matrice
 1. ``term_gradients``: the gradient of each unweighted loss term w.r.t. each weight matrix;
 2. ``gradient_statistics``: per term and layer, max and mean |grad|, and the Eq. 40 ratios;
 3. ``gradient_histograms``: per layer, histogram counts of each term on shared bin edges;
-4. ``hessian_max_eigenvalue`` / ``term_hessian_eigenvalues``: sigma_max by power iteration on
-   Hessian-vector products, never forming the Hessian;
+4. ``hessian_max_eigenvalue`` / ``term_hessian_eigenvalues``: the eigenvalue of largest magnitude (sigma_max is
+   its absolute value) by power iteration on Hessian-vector products, never forming the Hessian;
 5. ``ntk_trace``: the trace of a loss term's empirical neural tangent kernel (later work);
 6. ``GradientMonitor``: a ``Trainer`` callback that records all of this during training, into
    the run's ``History.diagnostics``.
@@ -187,7 +187,8 @@ def _dot(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> torch.Tensor:
 def hessian_max_eigenvalue(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Tensor],
                            iterations: int = 100, tol: float = 1e-4,
                            generator: torch.Generator | None = None) -> float:
-    """The largest-magnitude eigenvalue sigma_max of the Hessian grad^2_theta L (paper Figs. 4, 5, 11).
+    """The eigenvalue of largest magnitude of the Hessian grad^2_theta L, with its sign (paper Figs. 4, 5, 11);
+    sigma_max, the spectral norm of the symmetric Hessian, is its absolute value.
 
     Power iteration on Hessian-vector products: with g = grad_theta L built once with
     ``create_graph=True``, each product H v = grad_theta (g . v) is one more backward pass
@@ -249,7 +250,8 @@ def hessian_max_eigenvalue(loss_fn: Callable[[], torch.Tensor], params: Sequence
 @torch.enable_grad()
 def term_hessian_eigenvalues(problem: Problem, net: nn.Module, batch: Batch, iterations: int = 100,
                              tol: float = 1e-4, generator: torch.Generator | None = None) -> dict[str, float]:
-    """sigma_max of the Hessian of each unweighted loss term w.r.t. the weight matrices (Figs. 4, 5, 11).
+    """The eigenvalue of largest magnitude, signed, of the Hessian of each unweighted loss term w.r.t. the weight
+    matrices (Figs. 4, 5, 11); sigma_max is its absolute value.
 
     As in the original code (``get_H_op``), the Hessian is taken w.r.t. the weight matrices
     only. The loss terms are computed once and each term's graph is reused; see
@@ -301,8 +303,9 @@ class GradientMonitor:
       ``ratio`` and ``ratio_overall``: Eq. 40's max|grad L_r| / mean|grad L_i| per layer and
       pooled (see ``gradient_statistics``);
     - with ``histograms=True``: ``histograms``, as ``gradient_histograms`` with ``bins`` bins;
-    - with ``hessian=True``: ``hessian``, ``{term: sigma_max}`` by ``term_hessian_eigenvalues``
-      with ``hessian_iterations`` power iterations (the original code: every 1,000 steps).
+    - with ``hessian=True``: ``hessian``, ``{term: signed eigenvalue of largest magnitude}`` by
+      ``term_hessian_eigenvalues`` with ``hessian_iterations`` power iterations (the original code instead
+      forms the full Hessian and takes all its eigenvalues, every 1,000 steps).
 
     The records live in the history, so the trainer's checkpoints save them, a resumed run
     keeps those taken before the interruption, and result files carry them. ``records`` is

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import numbers
 import platform
 import subprocess
 import tempfile
@@ -23,10 +24,12 @@ import torch
 from torch import nn
 
 from . import __version__, checkpoints
-from .config import ConfigError, choose, get_budget, is_finite, is_whole
+from .autodiff import DERIVATIVE_METHODS
+from .config import BUDGETS, MAX_STEPS, ConfigError, check_seed, choose, get_budget, is_finite, is_whole
 from .ensembles import EnsembleTrainer
-from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WEIGHTS, METHODS, build, get_method
+from .methods import INPUT_SCALINGS, LAMBDA_UPDATES, MAX_DEPTH, MAX_WIDTH, METHODS, build, get_method
 from .metrics import relative_l2
+from .networks import GATED_VARIANTS
 from .paper import reported_for_network
 from .problems import PROBLEMS, Problem, get_problem
 from .training import ADAM_FORMS, History, NonFiniteLossError, Trainer, TrainingLoop
@@ -66,19 +69,45 @@ class Experiment:
     pooling: str | None = None
 
     def __post_init__(self) -> None:
+        """Every field checked here, once, for the command line and the Python API alike: a ConfigError that names
+        the field (with the near miss for a name), before anything is built or written."""
+        choose("problem", self.problem, PROBLEMS)
+        preset = get_method(self.method)
+        choose("budget", self.budget, BUDGETS)
         check_seed(self.seed)
         choose("annealing form", self.form, ANNEALING_FORMS)  # the registry names every form, and so every stem
+        choose("network variant", self.variant, GATED_VARIANTS)
+        choose("derivative method", self.derivatives, DERIVATIVE_METHODS)
         choose("lambda update", self.lambda_update, LAMBDA_UPDATES)
         choose("input scaling", self.input_scaling, INPUT_SCALINGS)
         choose("Adam form", self.adam, ADAM_FORMS)
         if self.pooling is not None:
             choose("pooling", self.pooling, POOLINGS)
-        for name, most in (("width", MAX_WEIGHTS), ("depth", MAX_DEPTH)):  # bounded before a list of layers is made
+        for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):  # bounded before a list of layers is made
             value = getattr(self, name)
             if value is not None and not (is_whole(value) and 1 <= value <= most):
                 raise ConfigError(f"{name} must be a whole number from 1 to {most:,}, got {value!r}")
-        if self.steps is not None and not (is_whole(self.steps) and self.steps >= 1):
-            raise ConfigError(f"steps must be a whole number of at least 1, got {self.steps!r}")
+        if self.steps is not None and not (is_whole(self.steps) and 1 <= self.steps <= MAX_STEPS):
+            raise ConfigError(f"steps must be a whole number from 1 to {MAX_STEPS:,}, got {self.steps!r}")
+        for name, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ConfigError(f"parameter {name} must be a number, got {value!r}")
+        # Plain Python numbers from here on (a NumPy integer is a whole number too), for file names and JSON.
+        self.seed = int(self.seed)
+        for name in ("steps", "width", "depth"):
+            if getattr(self, name) is not None:
+                setattr(self, name, int(getattr(self, name)))
+        self.params = {name: float(value) for name, value in self.params.items()}
+        make_problem(self.problem, self.params)  # its parameter names and values, before any folder is made
+        # A switch that does nothing for this method is refused: the run would be the default one under another name.
+        switches = (("form", self.form, "code", preset.annealing),
+                    ("lambda_update", self.lambda_update, "before_step", preset.annealing),
+                    ("pooling", self.pooling, None, preset.annealing),
+                    ("variant", self.variant, "code", preset.architecture == "modified_mlp"))
+        idle = [f"{name} {value!r}" for name, value, default, applies in switches if value != default and not applies]
+        if idle:
+            raise ConfigError(f"{self.method} ({preset.description}) has no use for {', '.join(idle)}: "
+                              "leave it at its default")
 
     def layers(self, problem: Problem) -> list[int]:
         """The network's sizes: the problem's paper network with ``width`` and ``depth`` applied."""
@@ -114,16 +143,6 @@ def _exact(value: float) -> str:
     """A parameter's value for a file name: short (``0.1``, ``1``), and exact, so that no two values share a name."""
     short = f"{value:g}"
     return short if float(short) == value else repr(float(value))
-
-
-MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take seed + 1
-
-
-def check_seed(seed: int) -> int:
-    """``seed`` if it is a whole number in [0, 2^32 - 2]; otherwise a ConfigError saying so."""
-    if not (is_whole(seed) and 0 <= seed <= MAX_SEED):
-        raise ConfigError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
-    return seed
 
 
 def make_problem(name: str, params: dict[str, float]):
@@ -186,7 +205,7 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
             f"the reference solution on the evaluation grid is not finite (for the cavity, delete the cached reference "
             f"under $PINN_TUTORIAL_CACHE or ~/.cache/pinn_tutorial to solve it again)")
     depth, width = len(net.layers) - 2, net.layers[1]
-    paper = reported_for_network(exp.problem, exp.method, depth, width)
+    paper = reported_for_network(exp.problem, exp.method, depth, width, exp.params)
     return {
         **asdict(exp),
         "steps": trainer.steps,
@@ -215,7 +234,12 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
 
 def check_writable(folder: str | Path) -> None:
     """A ConfigError, before any training, if ``folder`` cannot hold result files and checkpoints (``checkpoints/``
-    in it); both are made if missing."""
+    in it); both are made if missing. An empty name is refused (it would write into the working folder under a
+    name that reads as the root, "/run.json")."""
+    if not str(folder).strip():
+        raise ConfigError("the output folder is empty: name one, e.g. --out results (or --out . for this folder)")
+    if Path(folder).is_symlink() and not Path(folder).exists():
+        raise ConfigError(f"cannot write result files to {folder}: {_what_is(Path(folder))}")
     for path in (Path(folder), Path(folder) / "checkpoints"):
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -224,6 +248,13 @@ def check_writable(folder: str | Path) -> None:
         except OSError as error:
             raise ConfigError(f"cannot write result files and checkpoints to {path}: {error.strerror or error}"
                               ) from None
+
+
+def _what_is(path: Path) -> str:
+    """What stands at ``path`` in words, for an error message."""
+    if path.is_symlink() and not path.exists():
+        return "a symbolic link that leads nowhere (a loop, or a missing target)"
+    return "a file" if path.is_file() else "not a regular file or folder"
 
 
 def check_targets(*paths: Path) -> None:
@@ -302,6 +333,11 @@ def ensemble_key(exp: Experiment) -> tuple | None:
             tuple(exp.layers(problem)), exp.budget, exp.steps, exp.adam)
 
 
+def ensemble_name(exps: list[Experiment]) -> str:
+    """The default name of an ensemble's checkpoint: its first run's stem and its size."""
+    return f"{exps[0].stem()}_ensemble{len(exps)}"
+
+
 def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bool = True,
                  progress: bool = True, device: str | None = None, name: str | None = None,
                  callback: Callable[[EnsembleTrainer, int], None] | None = None) -> list[dict]:
@@ -324,7 +360,7 @@ def run_ensemble(exps: list[Experiment], out: str | Path = "results", resume: bo
     problem = make_problem(first.problem, first.params)
     nets, weightings = zip(*[_build(exp, problem) for exp in exps])
     out = Path(out)
-    name = name or f"{first.stem()}_ensemble{len(exps)}"
+    name = name or ensemble_name(exps)
     check_targets(out / "checkpoints" / f"{name}.pt", *(out / f"{exp.stem()}.json" for exp in exps))
     trainer = EnsembleTrainer(problem, nets, weightings, [exp.seed for exp in exps], budget=budget,
                               steps=first.steps, device=device, checkpoint=out / "checkpoints" / f"{name}.pt",
@@ -358,11 +394,15 @@ def _not_a_result(data: object) -> str | None:
             and isinstance(data["method"], str) and data["method"] in METHODS):
         return f"unknown problem or method {data['problem']!r}, {data['method']!r}"
     whole = [k for k in ("seed", "steps") if not _is_count(data[k])]
-    finite = [k for k in ("rel_l2", "wall_s") if not is_finite(data[k])]
+    finite = [k for k in ("rel_l2", "wall_s") if not (is_finite(data[k]) and data[k] >= 0)]
+    if not finite and data["rel_l2"] == 0:  # an error is relative to a non-zero solution: never exactly 0
+        finite = ["rel_l2"]
     text = [k for k in ("budget", "hardware") if not isinstance(data[k], str)]
     if whole or finite or text:
         return (f"{', '.join(whole + finite + text)} not of its kind (whole numbers: seed, steps; finite numbers: "
-                "rel_l2, wall_s; text: budget, hardware)")
+                "rel_l2 above 0, wall_s at least 0; text: budget, hardware)")
+    if data["budget"] not in BUDGETS:
+        return f"unknown budget {data['budget']!r}"
     # The entries a summary reads when present (files of earlier versions lack some).
     optional = {
         "width": _is_count, "depth": _is_count, "rel_l2_spectral": is_finite,
@@ -399,7 +439,9 @@ def load_results(folder: str | Path = "results") -> list[dict]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no results folder {folder}; run `python -m pinn_tutorial train ...` first")
+        raise FileNotFoundError(f"{folder} is {_what_is(folder)}, not a folder of result files"
+                                if folder.exists() or folder.is_symlink() else
+                                f"no results folder {folder}; run `python -m pinn_tutorial train ...` first")
     results = []
     for path in sorted(folder.glob("*.json")):
         if not path.is_file():  # a FIFO or a device would block or never end; a folder is not a file

@@ -62,6 +62,9 @@ def get_method(name: str) -> Method:
 
 MAX_WEIGHTS = 10**8  # 400 MB of float32 weights, before Adam's moments and the gated network's encoders
 MAX_DEPTH = 100  # hidden layers; the paper's deepest network has 7, and a step's cost grows with each layer
+# Units per hidden layer; the paper's widest has 100. A step keeps every layer's activations for each point and each
+# derivative it propagates: 10^5 units is about half a gigabyte per layer at the paper's batch, 10^7 would be 50.
+MAX_WIDTH = 10**5
 
 
 def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None = None,
@@ -89,6 +92,9 @@ def build(method: str, problem: Problem, seed: int = 0, layers: list[int] | None
     else:
         mean, std = problem.input_scaling()
     layers = layers or problem.default_layers
+    if max(layers[1:-1], default=0) > MAX_WIDTH:
+        raise ConfigError(f"a network with a hidden layer of {max(layers[1:-1]):,} units; this library trains "
+                          f"networks of up to {MAX_WIDTH:,} units per layer (the memory a step needs grows with it)")
     if len(layers) - 2 > MAX_DEPTH:
         raise ConfigError(f"a network of {len(layers) - 2} hidden layers; this library trains networks of up to "
                           f"{MAX_DEPTH}")

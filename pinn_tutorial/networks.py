@@ -83,6 +83,9 @@ def _output_jet(z: Triple, linear: nn.Linear) -> Jet:
     w = linear.weight.T
     return Jet(torch.addmm(linear.bias, z[0], w), z[1] @ w, z[2] @ w)
 
+# The gated network as the original code builds it, or as the paper's Eqs. 43-47 write it (``ModifiedMLP``).
+GATED_VARIANTS = ("code", "paper")
+
 
 class _Standardised(nn.Module):
     """Shared input scaling; ``mean`` and ``std`` are buffers, saved with the state dict."""
@@ -99,6 +102,9 @@ class _Standardised(nn.Module):
         std = torch.ones(d_in) if input_std is None else torch.as_tensor(input_std, dtype=torch.float32)
         if mean.shape != (d_in,) or std.shape != (d_in,):
             raise ValueError(f"input_mean and input_std need {d_in} entries, one per input")
+        if not (torch.isfinite(mean).all() and torch.isfinite(std).all() and (std > 0).all()):
+            raise ValueError(f"input_mean must be finite and input_std positive and finite (the inputs are divided by "
+                             f"it), got {mean.tolist()} and {std.tolist()}")
         self.register_buffer("input_mean", mean)
         self.register_buffer("input_std", std)
         self.layers = list(layers)
@@ -167,7 +173,7 @@ class ModifiedMLP(_Standardised):
                  input_std: Sequence[float] | None = None,
                  variant: Literal["paper", "code"] = "code"):
         super().__init__(layers, input_mean, input_std)
-        choose("network variant", variant, ("paper", "code"))  # a ConfigError listing both
+        choose("network variant", variant, GATED_VARIANTS)  # a ConfigError listing both
         widths = set(layers[1:-1])
         if len(widths) != 1:
             raise ValueError(f"the gated network needs hidden layers of one width, got {list(layers[1:-1])}")

@@ -53,8 +53,8 @@ import numpy as np
 import torch
 
 from . import __version__
-from .config import Budget, ConfigError, choose
-from .experiments import check_seed, git_commit
+from .config import Budget, ConfigError, check_seed, choose
+from .experiments import git_commit
 from .methods import build
 from .networks import ModifiedMLP
 from .paper import reported_for_network

@@ -24,7 +24,7 @@ from .diagnostics import GradientMonitor
 from .paper import HELMHOLTZ_TABLE2
 from .problems import Problem
 from .reference import CavitySolution, ghia_centrelines, load_or_solve
-from .reproduction import group_of, row_group, table2_rows, verdict
+from .reproduction import group_of, row_group, table2_rows
 from .sampling import grid
 from .studies import PoissonScaling
 from .training import History
@@ -293,7 +293,7 @@ def plot_gated_network(variant: str = "paper", gates: int = 2, ax: Axes | None =
             ax.plot([enc[0] + enc[2] / 2, gate[0]], [enc[1], enc[1]], color="0.3", lw=1)
             arrow((gate[0], enc[1]), (gate[0], sign * gate[3] / 2))
         previous = gate
-    out = box((gates + 2) * dx, 0.0, f"$f_\\theta = H^{{({gates + 1})}} W + b$", "io", w=2.4)
+    out = box((gates + 2) * dx, 0.0, f"$u_\\theta = H^{{({gates + 1})}} W + b$", "io", w=2.4)
     arrow((previous[0] + previous[2] / 2, 0.0), (out[0] - out[2] / 2, 0.0))
     ax.set_xlim(-1.0, (gates + 2) * dx + 1.4)
     ax.set_ylim(-y_bus - 0.7, y_bus + 0.7)
@@ -534,11 +534,11 @@ def slider_figure(draw, frames: Sequence, *, alt: str, figsize: tuple[float, flo
     return SliderFigure(html, len(frames))
 
 
-# -- ours beside the paper's figures: the interval test and Table 2 ---------------------------------------------
+# -- ours beside the paper's figures: the ratio to the paper and Table 2 -----------------------------------------
 # One colour per method, the order of matplotlib's cycle, as the chapters' error histories draw M1..M4.
 METHOD_COLOURS = {"M1": "C0", "M2": "C1", "M3": "C2", "M4": "C3"}
-# The verdict of the interval test as a cell's colour (Table 2's grid); white is a cell without runs.
-VERDICT_COLOURS = {"consistent": "#d5ecd4", "differs": "#f6d0cc", "-": "#e6e6e6"}
+# The verdict of a comparison with the paper as a cell's colour (Table 2's grid); white is a cell without runs.
+VERDICT_COLOURS = {"consistent": "#d5ecd4", "higher": "#f6d0cc", "lower": "#cfe0f3", "-": "#e6e6e6"}
 
 
 def _floor(values: Sequence[float]) -> float:
@@ -547,64 +547,56 @@ def _floor(values: Sequence[float]) -> float:
     return min(positive) / 3 if positive else 1e-3
 
 
-def _interval_bars(rows: Sequence[dict], floor: float) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-    """The means and their error bars (below, above) for ``errorbar``, each interval's lower end cut at ``floor``
-    when it is at or below zero (a wide t interval can be), and which were cut; NaN bars for one seed."""
-    means = np.array([r["mean"] for r in rows], dtype=float)
-    low = np.array([r["ci_low"] for r in rows], dtype=float)
-    high = np.array([r["ci_high"] for r in rows], dtype=float)
-    cut = [bool(v <= 0) for v in low]
-    low = np.where(low > 0, low, np.where(np.isnan(low), np.nan, floor))
-    return means, np.vstack([means - low, high - means]), cut
+def _bars(centre: Sequence[float], low: Sequence[float], high: Sequence[float]) -> np.ndarray | None:
+    """Error bars (below, above) for ``errorbar`` from intervals around ``centre``; None where no row has one."""
+    centre, low, high = (np.array(v, dtype=float) for v in (centre, low, high))
+    return None if np.isnan(low).all() else np.vstack([centre - low, high - centre])
 
 
-def plot_interval_test(rows: Sequence[dict], ax: Axes | None = None,
-                       results: Sequence[dict] | None = None) -> Axes:
-    """The interval test of ``reproduction.verdict``, one column per row of ``reproduction.summarise``: our mean
-    with its 95% Student-t interval (the rows' ``ci_low`` to ``ci_high``) as an error bar, and the paper's figure
-    (the rows' ``paper``) as a black diamond, on a log axis. Given the result files (``results``), each seed's
-    error is a faint point beside its column. The tick labels name the method (with the setting and the problem
-    where the rows hold several), the number of seeds and the verdict. A row with one seed has a mean and no bar;
-    an interval whose lower end is at or below zero runs to the bottom of the axis, marked by an open triangle.
+def plot_paper_comparison(rows: Sequence[dict], ax: Axes | None = None,
+                          results: Sequence[dict] | None = None) -> Axes:
+    """Ours against the paper, one column per row of ``reproduction.summarise``: the ratio of our geometric mean
+    to the paper's figure with its 95% interval (the rows' ``ratio``, ``ratio_low``, ``ratio_high``, on log
+    errors with the paper's own spread, ``comparison.ratio_to_paper``), on a log axis with the line ours =
+    paper at 1. Given the result files (``results``), each seed's error over the paper's figure is a faint point
+    beside its column. The tick labels name the method (with the setting and the problem where the rows hold
+    several), the number of seeds and the verdict. Rows not compared with the paper (another budget, or no
+    figure) are refused.
     """
     rows = list(rows)
     if not rows:
         raise ValueError("no rows to draw: pass the rows of reproduction.summarise (or a PaperTable's rows)")
+    if missing := [f"{r['problem']} {r['method']} ({r['budget']})" for r in rows if not r["paper"]]:
+        raise ValueError(f"not compared with the paper (another budget, or no figure): {', '.join(missing)}")
     ax = _axes(ax, (max(4.5, 1.2 * len(rows) + 2.0), 3.6))
     several_settings = len({r["setting"] for r in rows}) > 1
     several_problems = len({r["problem"] for r in rows}) > 1
     seeds: dict[tuple, list[float]] = defaultdict(list)
     for result in results or ():
         seeds[group_of(result)].append(result["rel_l2"])
-    per_row = [seeds.get(row_group(r), []) for r in rows]
-    floor = _floor([v for r in rows for v in (r["mean"], r["paper"], r["ci_low"])] + [e for es in per_row for e in es])
+    per_row = [[e / r["paper"] for e in seeds.get(row_group(r), [])] for r in rows]
     x = np.arange(len(rows), dtype=float)
     if any(per_row):
         # Each seed at its own small offset left of the column, in the order of its error.
         points = [(i - 0.28 + 0.16 * k / max(len(es) - 1, 1), e) for i, es in enumerate(per_row)
                   for k, e in enumerate(sorted(es))]
-        ax.scatter(*zip(*points), s=14, color="tab:blue", alpha=0.3, linewidths=0, label="ours: one seed each",
-                   zorder=2)
-    means, bars, cut = _interval_bars(rows, floor)
-    ax.errorbar(x, means, yerr=bars, fmt="o", color="tab:blue", ms=6, capsize=4, lw=1.5, zorder=3,
-                label="ours: mean, 95% t interval")
-    if any(cut):
-        ax.plot(x[cut], [floor] * sum(cut), ls="none", marker="v", mfc="none", color="tab:blue", zorder=3)
-    paper = [r["paper"] if r["paper"] else np.nan for r in rows]
-    ax.plot(x + 0.18, paper, ls="none", marker="D", ms=6, color="black", label="paper's figure", zorder=4)
-    # A dotted level from the diamond across the bar, to read whether the bar reaches it.
-    ax.hlines(paper, x - 0.12, x + 0.18, colors="black", linestyles=":", lw=0.8, zorder=4)
+        ax.scatter(*zip(*points), s=14, color="tab:blue", alpha=0.3, linewidths=0,
+                   label="one seed: its error / paper", zorder=2)
+    ratios = np.array([r["ratio"] for r in rows], dtype=float)
+    ax.errorbar(x, ratios, yerr=_bars(ratios, [r["ratio_low"] for r in rows], [r["ratio_high"] for r in rows]),
+                fmt="o", color="tab:blue", ms=6, capsize=4, lw=1.5, zorder=3,
+                label="geometric mean / paper, 95% interval")
+    ax.axhline(1, color="black", ls=":", lw=1, label="ours = paper", zorder=1)
     labels = []
     for r in rows:
         name = " / ".join(part for part in (r["problem"] if several_problems else "", r["method"]) if part)
         # A long setting ("...; ...; ...") wraps onto lines of its own, so that neighbouring labels do not overlap.
         setting = textwrap.fill(r["setting"] or "default", 18) if several_settings else ""
-        labels.append("\n".join(part for part in (name, setting, f"n = {len(r['seeds'])}", verdict(r)) if part))
+        labels.append("\n".join(part for part in (name, setting, f"n = {len(r['seeds'])}", r["verdict"]) if part))
     ax.set_xticks(x, labels, fontsize=8)
     ax.set_xlim(-0.6, len(rows) - 0.4)
     ax.set_yscale("log")
-    ax.set_ylim(bottom=floor / 1.5)
-    ax.set_ylabel(r"relative $L^2$ error")
+    ax.set_ylabel("ours / paper")
     ax.legend(fontsize=8)
     return ax
 
@@ -614,30 +606,27 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     (the cells of ``reproduction.table2_rows``: paper budget, default setting apart from the network).
 
     Left: ours against the paper, log-log, one point per measured cell: the paper's mean of 10 trials across, our
-    mean over seeds up, with its 95% Student-t interval as the bar (none for one seed); colour the method, marker
+    geometric mean over seeds up, with its 95% interval as the bar (none for one seed); colour the method, marker
     the depth (3, 5, 7 hidden layers: circle, square, triangle), size the width (30, 50, 100 units); the dashed
     line is ours = paper. A cell without runs has no point. Right: the grid itself, a row per network and a column
-    per method: the paper's figure, and ours (mean, n seeds) or "no runs"; the colour is the verdict of the
-    interval test (green consistent, red differs, grey one seed) and white a cell without runs.
+    per method: the paper's figure, and ours (geometric mean, n seeds) or "no runs"; the colour is the verdict of the
+    comparison (``reproduction.summarise``: green consistent, red ours higher, blue ours lower, grey one seed) and
+    white a cell without runs.
     """
     left, right = _panels(axes, 2, size=(5.2, 4.9))
     cells = table2_rows(list(rows))
     methods = ("M1", "M2", "M3", "M4")
     markers, sizes = {3: "o", 5: "s", 7: "^"}, {30: 4.0, 50: 6.0, 100: 8.5}
     measured = [(key, m, cells[key][m]) for key in HELMHOLTZ_TABLE2 for m in methods if m in cells.get(key, {})]
-    floor = _floor([v for _, _, r in measured for v in (r["mean"], r["ci_low"])]
+    floor = _floor([v for _, _, r in measured for v in (r["gmean"], r["gm_low"])]
                    + [v for cell in HELMHOLTZ_TABLE2.values() for v in cell.values()])
     for (depth, width), method, r in measured:
-        means, bars, cut = _interval_bars([r], floor)
-        if cut[0]:  # the interval reaches zero: an open triangle where its bar leaves the axis
-            left.plot([HELMHOLTZ_TABLE2[depth, width][method]], [floor], ls="none", marker="v", mfc="none",
-                      color=METHOD_COLOURS.get(method))
-        ax_bars = None if np.isnan(bars).all() else bars
         # The label names the cell (the legend below is drawn from its own handles).
-        left.errorbar([HELMHOLTZ_TABLE2[depth, width][method]], means, yerr=ax_bars, ls="none",
+        left.errorbar([HELMHOLTZ_TABLE2[depth, width][method]], [r["gmean"]],
+                      yerr=_bars([r["gmean"]], [r["gm_low"]], [r["gm_high"]]), ls="none",
                       marker=markers.get(depth, "D"), ms=sizes.get(width, 6.0), color=METHOD_COLOURS.get(method),
                       alpha=0.85, capsize=2, lw=1, label=f"{depth}x{width} {method}")
-    values = [v for cell in HELMHOLTZ_TABLE2.values() for v in cell.values()] + [r["mean"] for *_, r in measured]
+    values = [v for cell in HELMHOLTZ_TABLE2.values() for v in cell.values()] + [r["gmean"] for *_, r in measured]
     span = (min(values) / 2, max(values) * 2)
     left.plot(span, span, color="grey", ls="--", lw=0.8)
     left.set_xscale("log")
@@ -645,7 +634,7 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     left.set_xlim(span)
     left.set_ylim(min(span[0], floor), span[1])
     left.set_xlabel("paper: Table 2, mean of 10 trials")
-    left.set_ylabel("ours: mean over seeds, 95% t interval")
+    left.set_ylabel("ours: geometric mean over seeds, 95% interval")
     handles = [Line2D([], [], ls="none", marker="o", color=METHOD_COLOURS[m], label=m) for m in methods]
     handles += [Line2D([], [], ls="none", marker=mk, color="grey", label=f"{d} layers") for d, mk in markers.items()]
     handles += [Line2D([], [], ls="none", marker="o", ms=ms, color="grey", label=f"{w} units")
@@ -661,10 +650,10 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     for i, (depth, width) in enumerate(HELMHOLTZ_TABLE2):
         for j, method in enumerate(methods):
             r = cells.get((depth, width), {}).get(method)
-            colour = VERDICT_COLOURS[verdict(r)] if r else "white"
+            colour = VERDICT_COLOURS[r["verdict"]] if r else "white"
             right.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, edgecolor="white" if r else "#dddddd",
                                       lw=1, hatch=None if r else "///", zorder=1))
-            ours = f"ours {r['mean']:.2e}\nn = {len(r['seeds'])}" if r else "no runs"
+            ours = f"ours {r['gmean']:.2e}\nn = {len(r['seeds'])}" if r else "no runs"
             text = right.text(j + 0.5, i + 0.5, f"paper {HELMHOLTZ_TABLE2[depth, width][method]:.2e}\n{ours}",
                               ha="center", va="center", fontsize=7, color="black" if r else "#777777", zorder=2)
             text.set_gid(f"{depth}x{width} {method}")
@@ -678,5 +667,6 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     for spine in right.spines.values():
         spine.set_visible(False)
     right.set_ylabel("hidden layers x units")
-    right.set_xlabel("green: paper in our 95% interval; red: not; grey: one seed; hatched: no runs", fontsize=7)
+    right.set_xlabel("ours / paper: green consistent, red higher, blue lower; grey: one seed; hatched: no runs",
+                     fontsize=7)
     return [left, right]

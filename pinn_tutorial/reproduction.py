@@ -16,8 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from scipy import stats
-
+from .comparison import (
+    PAPER_STEPS,
+    NotComparable,
+    Ratio,
+    check_comparable,
+    expected_by_chance,
+    geometric_mean,
+    geometric_mean_interval,
+    holm,
+    paired_ratio,
+    ratio_to_paper,
+    welch_ratio,
+)
 from .config import Budget, choose, get_budget
 from .experiments import ORIGINAL_CODE_FOLDER, Experiment, load_results
 from .methods import METHODS, PAPER_METHODS, build
@@ -145,8 +156,17 @@ def row_group(row: dict, setting: str | None = None) -> tuple:
 
 
 def summarise(results: list[dict]) -> list[dict]:
-    """One row per problem, method, setting, budget and steps: mean and spread over seeds, and
-    ``wall_s``, the mean of the runs' shares of their wall times (``run_share_s``)."""
+    """One row per problem, method, setting, budget and steps, over its seeds.
+
+    Each row holds the errors' arithmetic ``mean``, ``std``, ``min`` and ``max``; their geometric mean ``gmean``
+    with its 95% interval (``gm_low``, ``gm_high``; ``comparison.geometric_mean_interval``); ``wall_s``, the mean
+    of the runs' shares of their wall times (``run_share_s``); and, for runs of the paper's protocol, the
+    comparison with the paper's figure (``paper``, ``paper_source``, ``paper_trials``): our geometric mean over
+    the paper's, with its 95% interval and p-value (``ratio``, ``ratio_low``, ``ratio_high``, ``p_value``;
+    ``comparison.ratio_to_paper``), its ``verdict`` ("consistent", "higher", "lower", "-" with one seed) and,
+    the rows taken as one family of comparisons, whether it still differs after Holm's adjustment
+    (``differs_holm``). Rows of other budgets have ``paper`` None: they are not compared.
+    """
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in results:
         groups[group_of(r)].append(r)
@@ -154,81 +174,63 @@ def summarise(results: list[dict]) -> list[dict]:
     for (problem, method, setting, budget, steps), runs in sorted(groups.items()):
         errors = [r["rel_l2"] for r in runs]
         width, depth = runs[0].get("width"), runs[0].get("depth")
-        paper = reported_for_network(problem, method, depth, width)
+        low, high = geometric_mean_interval(errors)
         spectral = [r["rel_l2_spectral"] for r in runs if "rel_l2_spectral" in r]
-        low, high = mean_interval(errors)
-        rows.append({
+        row = {
             "problem": problem, "method": method, "setting": setting, "budget": budget, "steps": steps,
-            "seeds": sorted(r["seed"] for r in runs), "mean": statistics.fmean(errors),
+            "seeds": sorted(r["seed"] for r in runs), "errors": errors, "mean": statistics.fmean(errors),
             "std": statistics.stdev(errors) if len(errors) > 1 else math.nan,
-            "ci_low": low, "ci_high": high,
-            "width": width, "depth": depth,
-            "paper_inside": (low <= paper.rel_l2 <= high) if paper and len(errors) > 1 else None,
+            "gmean": geometric_mean(errors), "gm_low": low, "gm_high": high,
+            "width": width, "depth": depth, "params": runs[0].get("params") or {},
             "min": min(errors), "max": max(errors),
             "spectral_mean": statistics.fmean(spectral) if spectral else None,
-            "paper": paper.rel_l2 if paper else None, "paper_source": paper.source if paper else None,
             "wall_s": statistics.fmean(run_share_s(r) for r in runs),
             "hardware": sorted({r["hardware"] for r in runs}),
-        })
+        }
+        rows.append({**row, **_paper_comparison(row)})
+    adjusted = holm([r["p_value"] for r in rows])
+    for row, differs in zip(rows, adjusted, strict=True):
+        row["differs_holm"] = differs
     return rows
 
 
-def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Student's t interval for the mean: mean -+ t_{(1+c)/2, n-1} s / sqrt(n) (NaNs for one value).
-
-    It assumes the n errors are independent draws from one distribution (seeds), and is
-    approximate for the skewed distributions errors have; with n = 10 that is the usual reading.
-    """
-    n = len(values)
-    if n < 2:
-        return math.nan, math.nan
-    mean, half = statistics.fmean(values), stats.t.ppf((1 + confidence) / 2, n - 1) * statistics.stdev(values)
-    return mean - half / math.sqrt(n), mean + half / math.sqrt(n)
-
-
-def verdict(row: dict) -> str:
-    """'consistent' if the paper's figure lies in our 95% interval, 'differs' if not, '-' if untested."""
-    return {True: "consistent", False: "differs", None: "-"}[row["paper_inside"]]
-
-
-def difference_interval(values: list[float], baseline: list[float], confidence: float = 0.95,
-                        paired: bool = False) -> tuple[float, float]:
-    """A t interval for mean(values) - mean(baseline); NaNs with fewer than two values on either side.
-
-    Two independent groups (``paired=False``): Welch's interval, half-width t_{(1+c)/2, nu} sqrt(s_a^2 / n_a +
-    s_b^2 / n_b) with nu from the Welch-Satterthwaite formula. Matched pairs (``paired=True``: value k and
-    baseline k are runs of one seed, with one initialisation and one stream of points): the interval of the
-    mean difference d_k = a_k - b_k, mean(d) -+ t_{(1+c)/2, n-1} s_d / sqrt(n), which sees a small, consistent
-    effect through a spread of seeds far larger than it.
-    """
-    if len(values) < 2 or len(baseline) < 2:
-        return math.nan, math.nan
-    if paired:
-        if len(values) != len(baseline):
-            raise ValueError(f"paired values need one baseline each, got {len(values)} and {len(baseline)}")
-        result = stats.ttest_rel(values, baseline)
-    else:
-        result = stats.ttest_ind(values, baseline, equal_var=False)
-    interval = result.confidence_interval(confidence)
-    return float(interval.low), float(interval.high)
+def _paper_comparison(row: dict) -> dict:
+    """The row's comparison with the paper's figure (``summarise``); ``paper`` None where there is no figure for
+    its problem, method and network, or where its runs are not of the paper's protocol."""
+    paper = reported_for_network(row["problem"], row["method"], row["depth"], row["width"], row["params"])
+    try:
+        check_comparable(row["budget"], row["steps"])
+    except NotComparable:
+        paper = None
+    if paper is None:
+        return {"paper": None, "paper_source": None, "paper_trials": None, "ratio": None, "ratio_low": math.nan,
+                "ratio_high": math.nan, "p_value": math.nan, "verdict": "-"}
+    ratio = ratio_to_paper(row["errors"], paper.rel_l2, paper.trials)
+    return {"paper": paper.rel_l2, "paper_source": paper.source, "paper_trials": paper.trials,
+            "ratio": ratio.ratio, "ratio_low": ratio.low, "ratio_high": ratio.high, "p_value": ratio.p_value,
+            "verdict": ratio.reading()}
 
 
-def interval_change(low: float, high: float) -> str:
-    """What an interval of a difference (ours minus a baseline) says: "lower" when it lies below zero, "higher"
-    when it lies above, "no detectable change" when it holds zero and "-" when there is none (NaNs)."""
-    if math.isnan(low) or math.isnan(high):
-        return "-"
-    return "lower" if high < 0 else "higher" if low > 0 else "no detectable change"
+def compare_with_paper(row: dict) -> Ratio:
+    """The comparison of a row of ``summarise`` with the paper's figure; ``NotComparable`` for runs of another
+    budget or number of steps (the paper's figures are after 40,000 steps), ``KeyError`` where the paper gives
+    no figure for the row."""
+    check_comparable(row["budget"], row["steps"])
+    paper = reported_for_network(row["problem"], row["method"], row["depth"], row["width"], row["params"])
+    if paper is None:
+        raise KeyError(f"the paper reports no figure for {row['problem']} {row['method']}")
+    return ratio_to_paper(row["errors"], paper.rel_l2, paper.trials)
 
 
 def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
     """Each setting's runs set against the ``baseline`` setting's ("" is the default), per problem and method.
 
-    One dict per other setting: the row of ``summarise`` plus ``baseline_mean`` (over the same seeds, when
-    paired), the interval of the difference of means (``diff_low``, ``diff_high``), how it was paired
-    (``pairing``: "same seeds" when every seed of the setting has a baseline run, a paired t interval; otherwise
-    "Welch", two independent groups) and ``effect``, the interval read by ``interval_change`` ("-" when a group
-    has one seed).
+    One dict per other setting: the row of ``summarise`` plus ``baseline_gmean`` (over the same seeds, when
+    paired), the ratio of geometric means, setting over baseline, with its 95% interval (``change``,
+    ``change_low``, ``change_high``), how it was paired (``pairing``: "same seeds" when every seed of the
+    setting has a baseline run, ``comparison.paired_ratio``; otherwise "Welch", two independent groups,
+    ``comparison.welch_ratio``) and ``effect``: "lower", "higher", "no detectable change", or "-" when a group
+    has one seed.
     """
     rows = summarise(results)
     errors: dict[tuple, dict[int, float]] = defaultdict(dict)
@@ -243,59 +245,80 @@ def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
         paired = set(ours) <= set(theirs)
         if paired:
             seeds = sorted(ours)
-            low, high = difference_interval([ours[s] for s in seeds], [theirs[s] for s in seeds], paired=True)
-            baseline_mean = statistics.fmean(theirs[s] for s in seeds)
+            change = paired_ratio([ours[s] for s in seeds], [theirs[s] for s in seeds])
+            baseline_gmean = geometric_mean([theirs[s] for s in seeds])
         else:
-            low, high = difference_interval(list(ours.values()), list(theirs.values()))
-            baseline_mean = statistics.fmean(theirs.values())
-        effects.append({**row, "baseline_mean": baseline_mean, "diff_low": low, "diff_high": high,
-                        "pairing": "same seeds" if paired else "Welch", "effect": interval_change(low, high)})
+            change = welch_ratio(list(ours.values()), list(theirs.values()))
+            baseline_gmean = geometric_mean(list(theirs.values()))
+        effects.append({**row, "baseline_gmean": baseline_gmean, "change": change.ratio, "change_low": change.low,
+                        "change_high": change.high, "pairing": "same seeds" if paired else "Welch",
+                        "effect": change.reading("no detectable change")})
     return effects
 
 
+def _interval(low: float, high: float, digits: str = ".2e") -> str:
+    """An interval as "low to high", or "-" where there is none (NaNs)."""
+    return "-" if math.isnan(low) else f"{low:{digits}} to {high:{digits}}"
+
+
+def _ratio_cell(ratio: float | None, low: float, high: float) -> str:
+    """A ratio with its interval, e.g. "1.48 (1.21 to 1.81)"; "-" without a ratio."""
+    if ratio is None:
+        return "-"
+    return f"{ratio:.2f}" + ("" if math.isnan(low) else f" ({low:.2f} to {high:.2f})")
+
+
+def multiplicity_note(rows: list[dict]) -> str:
+    """One sentence on the family of comparisons with the paper in ``rows``: how many, how many "differ", how
+    many chance alone would give if all agreed, and how many still differ after Holm's adjustment."""
+    tested = [r for r in rows if not math.isnan(r["p_value"])]
+    if not tested:
+        return ""
+    differ = sum(r["verdict"] in ("higher", "lower") for r in tested)
+    adjusted = sum(holm([r["p_value"] for r in tested]))  # these rows as the family, whatever was summarised with them
+    return (f"{len(tested)} comparisons with the paper, {differ} outside their 95% interval; chance alone would put "
+            f"about {expected_by_chance(len(tested)):.1f} outside if all agreed; after Holm's adjustment for the "
+            f"{len(tested)}, {adjusted} still differ.")
+
+
 def format_effects(effects: list[dict]) -> str:
-    """``setting_effects`` as a Markdown table: each setting's mean and interval, the baseline's mean over the
-    same seeds, the difference with its 95% interval (paired by seed, or Welch's), and the paper's figure with
-    the interval test. A method column leads where the effects hold several methods."""
+    """``setting_effects`` as a Markdown table: each setting's geometric mean over its seeds, the baseline's over
+    the same seeds, the ratio setting / baseline with its 95% interval (paired by seed, or Welch's) and what the
+    interval says. A method column leads where the effects hold several methods."""
     several = len({e["method"] for e in effects}) > 1
-    head = (["method"] if several else []) + ["setting", "seeds", "ours: mean", "95% interval", "baseline: mean",
-                                               "minus baseline (95% interval)", "paired by", "change", "paper",
-                                               "paper in it?"]
-    text_columns = {"method", "setting", "seeds", "paired by", "change", "paper in it?"}
+    head = (["method"] if several else []) + ["setting", "seeds", "geometric mean", "baseline", "ratio (95% interval)",
+                                               "paired by", "change"]
+    text_columns = {"method", "setting", "seeds", "paired by", "change"}
     lines = _table_head(head, text_columns)
     for e in effects:
-        diff = e["mean"] - e["baseline_mean"]
-        interval = (f"{diff:+.1e} ({e['diff_low']:+.1e} to {e['diff_high']:+.1e})" if not math.isnan(e["diff_low"])
-                    else f"{diff:+.1e}")
-        ours = f"{e['ci_low']:.2e} to {e['ci_high']:.2e}" if not math.isnan(e["ci_low"]) else "-"
-        paper = f"{e['paper']:.2e}" if e["paper"] else "-"
         cells = ([e["method"]] if several else []) + [
-            _cell(e["setting"]), str(len(e["seeds"])), f"{e['mean']:.2e}", ours, f"{e['baseline_mean']:.2e}",
-            interval, e["pairing"], e["effect"], paper, verdict(e)]
+            _cell(e["setting"]), str(len(e["seeds"])), f"{e['gmean']:.2e}", f"{e['baseline_gmean']:.2e}",
+            _ratio_cell(e["change"], e["change_low"], e["change_high"]), e["pairing"], e["effect"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def format_table(rows: list[dict]) -> str:
-    """The summary as text: ours (mean +- std over n seeds, 95% t interval) beside the paper's figure."""
-    head = (f"{'problem':<16} {'method':<6} {'budget':<8} {'ours: mean':>10} {'+- std':>9} {'n':>2} "
-            f"{'95% t interval':>20} {'paper':>9} {'x paper':>8} {'paper in it':>11} {'s/run':>7}  setting")
+    """The summary as text: ours (geometric mean over n seeds, its 95% interval) beside the paper's figure, the
+    ratio with its 95% interval and the verdict."""
+    head = (f"{'problem':<16} {'method':<6} {'budget':<8} {'ours: GM':>9} {'n':>2} {'95% interval of GM':>20} "
+            f"{'paper':>9} {'ours/paper (95% interval)':>26} {'verdict':>10} {'s/run':>7}  setting")
     lines = [head, "-" * len(head)]
     for r in rows:
         paper = f"{r['paper']:9.2e}" if r["paper"] else f"{'-':>9}"
-        ratio = f"{r['mean'] / r['paper']:8.2f}" if r["paper"] else f"{'-':>8}"
-        std = f"{r['std']:9.1e}" if not math.isnan(r["std"]) else f"{'-':>9}"
-        interval = f"[{r['ci_low']:.2e}, {r['ci_high']:.2e}]" if not math.isnan(r["ci_low"]) else "-"
         extra = f"spectral {r['spectral_mean']:.2e}" if r["spectral_mean"] is not None else ""
         setting = "; ".join(s for s in (r["setting"], extra) if s)
-        lines.append(f"{r['problem']:<16} {r['method']:<6} {r['budget']:<8} {r['mean']:10.2e} {std} "
-                     f"{len(r['seeds']):>2} {interval:>20} {paper} {ratio} {verdict(r):>11} {r['wall_s']:7.0f}  "
-                     f"{setting}")
-    lines += ["", "95% t interval: Student's t interval of our mean over seeds; 'paper in it': whether the paper's "
-              "figure lies inside it (consistent) or not (differs); s/run: a run's share of the wall time that "
-              "trained it (an ensemble's divided among its members).",
-              "paper: arXiv:2001.04536 v1; " + _sources(rows)]
-    return "\n".join(lines)
+        lines.append(f"{r['problem']:<16} {r['method']:<6} {r['budget']:<8} {r['gmean']:9.2e} {len(r['seeds']):>2} "
+                     f"{_interval(r['gm_low'], r['gm_high']):>20} {paper} "
+                     f"{_ratio_cell(r['ratio'], r['ratio_low'], r['ratio_high']):>26} {r['verdict']:>10} "
+                     f"{r['wall_s']:7.0f}  {setting}")
+    lines += ["", "GM: geometric mean of the relative L2 errors over the seeds, with the t interval of the mean log "
+              "error; ours/paper: the ratio to the paper's figure on log errors, the paper's own spread taken as ours "
+              "(pinn_tutorial.comparison); verdict: consistent if the interval holds 1, else higher or lower. Only "
+              "paper-budget runs of 40,000 steps are compared. s/run: a run's share of the wall time that trained "
+              "it (an ensemble's divided among its members).", multiplicity_note(rows),
+              "paper: arXiv:2001.04536 v1; " + _sources(rows) if any(r["paper"] for r in rows) else ""]
+    return "\n".join(lines).rstrip()
 
 
 def _sources(rows: list[dict]) -> str:
@@ -321,7 +344,11 @@ def table(folder: str | Path = "results", budget: str | None = None) -> str:
     if original.is_dir():  # the authors' code's runs (pinn_tutorial.original_code), rows of their own
         results += load_results(original)
     if budget is not None:
+        held = sorted({r["budget"] for r in results})
         results = [r for r in results if r["budget"] == budget]
+        if not results and held:
+            raise FileNotFoundError(f"no {budget}-budget result files in {folder} (it holds {', '.join(held)}-budget "
+                                    "ones)")
     if not results:
         raise FileNotFoundError(f"no result files in {folder}; run `python -m pinn_tutorial reproduce ...` first")
     rows = summarise(results)
@@ -334,7 +361,7 @@ def table2_rows(rows: list[dict]) -> dict[tuple[int, int], dict[str, dict]]:
     apart from the network, by (hidden layers, width) and method."""
     cells: dict[tuple[int, int], dict[str, dict]] = defaultdict(dict)
     for r in rows:
-        if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != 40000:
+        if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != PAPER_STEPS:
             continue
         depth, width = r["depth"], r["width"]
         default = r["setting"] in ("", f"{depth} hidden layers of {width}")  # nothing but the network departs from it
@@ -344,22 +371,23 @@ def table2_rows(rows: list[dict]) -> dict[tuple[int, int], dict[str, dict]]:
 
 
 def format_table2(rows: list[dict]) -> str:
-    """Table 2 as a grid, ours (mean +- std, n) beside the paper's mean of 10 trials; '' without such runs."""
+    """Table 2 as a grid: per cell, ours (geometric mean, n seeds) / the paper's mean of 10 trials, and the ratio's
+    verdict; '' without such runs."""
     cells = table2_rows(rows)
     if not any(key != (3, 50) for key in cells):
         return ""
     methods = PAPER_METHODS
-    lines = ["Table 2, Helmholtz at the paper budget: ours (mean +- std, n seeds) / the paper's mean of 10 trials",
-             f"{'layers':>6} {'width':>5}  " + "  ".join(f"{m:^30}" for m in methods)]
+    lines = ["Table 2, Helmholtz at the paper budget: ours (geometric mean, n seeds) / the paper's mean of 10 trials, "
+             "verdict", f"{'layers':>6} {'width':>5}  " + "  ".join(f"{m:^36}" for m in methods)]
     for depth, width in HELMHOLTZ_TABLE2:
         parts = []
         for m in methods:
             r, paper = cells.get((depth, width), {}).get(m), HELMHOLTZ_TABLE2[depth, width][m]
-            std = f"{r['std']:.1e}" if r and len(r["seeds"]) > 1 else "-"
-            ours = f"{r['mean']:.2e} +- {std} ({len(r['seeds'])})" if r else "-"
-            parts.append(f"{ours:>21} / {paper:.2e}")
-        lines.append(f"{depth:>6} {width:>5}  " + "  ".join(f"{p:>30}" for p in parts))
-    return "\n".join(lines)
+            ours = f"{r['gmean']:.2e} ({len(r['seeds'])})" if r else "-"
+            parts.append(f"{ours:>14} / {paper:.2e} {r['verdict'] if r else '':<10}")
+        lines.append(f"{depth:>6} {width:>5}  " + "  ".join(f"{p:>36}" for p in parts))
+    note = multiplicity_note([r for by_method in cells.values() for r in by_method.values()])
+    return "\n".join(lines + ([note] if note else []))
 
 
 # -- helpers for the book's chapters -----------------------------------------------------------------
@@ -410,34 +438,43 @@ class PaperTable:
         return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
 
     def markdown(self) -> str:
-        """The rows as a Markdown table: ours (mean +- std, the 95% t interval of the mean, the range over seeds)
-        beside the paper's figure, and whether that figure lies in our interval (``verdict``)."""
+        """The rows as a Markdown table: ours (geometric mean over the seeds with its 95% interval, the range over
+        seeds) and, for runs of the paper's protocol, the paper's figure, the ratio ours / paper with its 95%
+        interval and its verdict (``summarise``), with a note on the number of comparisons."""
+        compared = any(r["paper"] for r in self.rows)
         spectral = any(r["spectral_mean"] is not None for r in self.rows)
         several = len({r["problem"] for r in self.rows}) > 1
-        head = (["problem"] if several else []) + ["method", "setting", "seeds", "ours: mean ± std",
-                                                    "95% interval of our mean", "paper", "paper in it?",
-                                                    "ours / paper", "range over seeds"]
-        head += (["spectral (code's norm)"] if spectral else []) + ["minutes per run", "paper's source"]
-        text_columns = {"problem", "method", "setting", "seeds", "paper in it?", "paper's source"}
+        head = (["problem"] if several else []) + ["method", "setting", "seeds", "ours: geometric mean",
+                                                    "95% interval", "range over seeds"]
+        if compared:
+            head += ["paper", "ours / paper (95% interval)", "verdict"]
+        head += (["spectral (code's norm)"] if spectral else []) + ["minutes per run"]
+        head += ["paper's source"] if compared else []
+        text_columns = {"problem", "method", "setting", "seeds", "verdict", "paper's source"}
         lines = _table_head(head, text_columns)
         for r in self.rows:
-            std = f" ± {r['std']:.1e}" if not math.isnan(r["std"]) else ""
-            tested = not math.isnan(r["ci_low"])
             cells = ([r["problem"]] if several else []) + [
-                r["method"], r["setting"] or "default", self._seeds(r["seeds"]), f"{r['mean']:.2e}{std}",
-                f"{r['ci_low']:.2e} to {r['ci_high']:.2e}" if tested else "-",
-                f"{r['paper']:.2e}" if r["paper"] else "-", verdict(r),
-                f"{r['mean'] / r['paper']:.2f}" if r["paper"] else "-",
+                r["method"], r["setting"] or "default", self._seeds(r["seeds"]), f"{r['gmean']:.2e}",
+                _interval(r["gm_low"], r["gm_high"]),
                 f"{r['min']:.2e} to {r['max']:.2e}" if len(r["seeds"]) > 1 else "-"]
+            if compared:
+                cells += [f"{r['paper']:.2e}" if r["paper"] else "-",
+                          _ratio_cell(r["ratio"], r["ratio_low"], r["ratio_high"]), r["verdict"]]
             if spectral:
                 cells.append(f"{r['spectral_mean']:.2e}" if r["spectral_mean"] is not None else "-")
-            cells += [f"{r['wall_s'] / 60:.0f}", r["paper_source"] or "-"]
+            cells.append(f"{r['wall_s'] / 60:.0f}")
+            cells += [r["paper_source"] or "-"] if compared else []
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         # One entry per machine: a run that moved says so in its file; here the machines are enough.
-        hardware = sorted({m for r in self.rows for h in r["hardware"] for m in re.split(r" to step \d+, then ", h)})
+        hardware = sorted({m.replace("(1 threads)", "(1 thread)") for r in self.rows for h in r["hardware"]
+                           for m in re.split(r" to step \d+, then ", h)})
         notes = [f"*{self.title}*"] if self.title else []
-        notes.append("95% interval: Student's t interval of our mean over the seeds; paper in it?: consistent if the "
-                     "paper's figure lies inside it, differs if not, - with one seed (no interval).")
+        notes.append("95% interval: the t interval of the mean log error over the seeds, as a geometric mean.")
+        if compared:
+            notes.append("Ours / paper: on log errors, the paper's own spread taken as ours; consistent if its "
+                         "interval holds 1, else higher or lower (chapter 8). " + multiplicity_note(self.rows))
+        else:
+            notes.append(f"Not compared with the paper: its figures are after {PAPER_STEPS:,} steps.")
         notes.append("Paper: arXiv:2001.04536 v1. Ran on: " + "; ".join(hardware) + ".")
         return "\n".join(lines) + "\n\n" + " ".join(notes)
 

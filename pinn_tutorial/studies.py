@@ -158,7 +158,7 @@ def poisson_gradient_scaling(Cs: Sequence[float] = POISSON_FREQUENCIES, budget: 
 
     The fitted slopes need not equal the bounds' exponents:
 
-    - the bounds hold for a network that already fits the solution, f_theta = u eps_theta with
+    - the bounds hold for a network that already fits the solution, u_theta = u eps_theta with
       eps_theta within eps of 1 and all its x-derivatives below eps, and their right-hand sides
       are proportional to eps. Training does not hold eps fixed across C: each run ends with
       its own misfit, which scales its point, so a slope over several C mixes C^4 with how far
@@ -259,9 +259,9 @@ def stiffness_history(problem: Problem, method: str, budget: str | Budget | None
 
     A ``GradientMonitor(every, hessian=True, hessian_iterations=iterations)`` records at step 0,
     every ``every`` steps and at the last step; each estimate is ``iterations`` power iterations
-    on Hessian-vector products w.r.t. the weight matrices (the original code: every 1,000 steps,
-    weights only), on a fresh batch of the budget's size (the paper's Fig. 4 used the full batch).
-    The magnitude |sigma_max| is returned: it is what the stability limit involves.
+    on Hessian-vector products w.r.t. the weight matrices (the original code forms the full Hessian of the
+    weights instead, every 1,000 steps), on a fresh batch of the budget's size (the paper's Fig. 4 used the full
+    batch). The magnitude sigma_max is returned: it is what the stability limit involves.
     """
     monitor = GradientMonitor(every=every, hessian=True, hessian_iterations=iterations, seed=seed)
     trainer = _train_monitored(problem, method, monitor, budget, seed, steps, layers, progress, device)

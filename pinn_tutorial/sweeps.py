@@ -19,14 +19,17 @@ The named sweeps (``SWEEPS``) are the paper's studies, e.g. Table 2's architectu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -35,7 +38,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .checkpoints import CheckpointError
+from .checkpoints import CheckpointError, DiskFullError
 from .config import ConfigError, choose, get_budget, get_device, set_threads
 from .experiments import (
     UNREADABLE_JSON,
@@ -95,15 +98,19 @@ def check_seed_count(count: int) -> int:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """Seeds from ``"0-9"`` (a range, both ends included), ``"0,3,5"`` (a list), or a mix (``"0-2,7"``);
-    at most ``MAX_SEEDS`` of them."""
+    """Seeds from ``"10"`` (a count: seeds 0-9), ``"5-9"`` (a range, both ends included), ``"0,3,5"`` (a list),
+    or a mix (``"0-2,7"``); at most ``MAX_SEEDS`` of them. The one meaning of ``--seeds`` in every command (a
+    single seed is ``--seed 3``, or the range ``3-3``)."""
+    if text.strip().isdigit():
+        return list(range(check_seed_count(int(text))))
     seeds: list[int] = []
     for part in text.split(","):
         first, dash, last = part.strip().partition("-")
         try:
             low, high = int(first), int(last) if dash else int(first)
         except ValueError:
-            raise ConfigError(f"seeds are whole numbers, as a range 0-9 or a list 0,3,5; got {text!r}") from None
+            raise ConfigError(f"seeds are a count (10: seeds 0-9), a range 5-9 or a list 0,3,5; got {text!r}"
+                              ) from None
         if high < low:
             raise ConfigError(f"a seed range runs upwards, e.g. 0-9; got {part.strip()!r}")
         check_seed_count(len(seeds) + high - low + 1)  # before the list is built
@@ -156,14 +163,27 @@ def plan(experiments: list[Experiment], out: str | Path = "results", ensemble_si
 # -- local worker processes ------------------------------------------------------------------
 
 BAD_INPUT = 2  # a worker's exit status when its job cannot run as given (a bad checkpoint, device, ...)
+DISK_FULL = 3  # a worker's exit status when its disk is full (its error in the shared message)
+INTERRUPTED = 130  # a worker's exit status when it was stopped (its run saved at its checkpoint)
+STOP_WAIT_S = 60.0  # how long a stopped sweep waits for its workers to save, before it terminates them
 
 
-def _work(job: Job, out: str, device: str | None, progress, message) -> None:
+def _watch_parent(parent: int) -> None:
+    """Stop this worker as Ctrl-C would (finish the step, save, exit) once the process that started it is gone: a
+    sweep killed outright (SIGKILL) leaves no worker training on, to collide with the next sweep on its run."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _work(job: Job, out: str, device: str | None, progress, message, parent: int) -> None:
     """The body of one worker process: one thread, one job, and its step count shared with the parent.
 
     Bad input (``ConfigError``, ``CheckpointError``) ends the worker with status ``BAD_INPUT``, its error in
-    ``message`` (shared bytes), for the parent to report in one line."""
+    ``message`` (shared bytes), for the parent to report in one line; a stop (SIGINT or SIGTERM, or the parent
+    gone) saves the run at its checkpoint and ends it with status ``INTERRUPTED``, without a traceback."""
     set_threads(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
     def report(trainer, step: int) -> None:
         if step % 50 == 0:
@@ -171,10 +191,28 @@ def _work(job: Job, out: str, device: str | None, progress, message) -> None:
 
     try:
         results = job.run(out, device, report)
-    except (ConfigError, CheckpointError) as error:
+    except (ConfigError, CheckpointError, DiskFullError) as error:
         message.value = str(error).encode()[:len(message) - 1]
-        sys.exit(BAD_INPUT)
+        sys.exit(DISK_FULL if isinstance(error, DiskFullError) else BAD_INPUT)
+    except KeyboardInterrupt:
+        sys.exit(INTERRUPTED)
     _record_failures(job, results, Path(out))
+
+
+def _stop_workers(running: dict) -> int:
+    """Stop the running workers as Ctrl-C stops a run (each finishes its step, saves and exits), wait up to
+    ``STOP_WAIT_S`` for them, and terminate any still running; the number of jobs stopped."""
+    processes = [process for process, *_ in running.values()]
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + STOP_WAIT_S
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.terminate()
+            process.join()
+    return len(processes)
 
 
 def _record_failures(job: Job, results: list[dict], out: Path) -> None:
@@ -198,28 +236,40 @@ def _run_local(jobs: list[Job], out: Path, workers: int, bar: tqdm, device: str 
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch state inherited
     pending, running, failures = list(jobs), {}, []
     done = 0.0
-    while pending or running:
-        while pending and len(running) < workers:
-            job = pending.pop(0)
-            progress, message = context.Value("d", 0.0), context.Array("c", 2000)
-            process = context.Process(target=_work, args=(job, str(out), device, progress, message), name=job.name)
-            process.start()
-            running[process.sentinel] = (process, job, progress, message)
-        ready = multiprocessing.connection.wait(list(running), timeout=1.0)
-        for sentinel in ready:
-            process, job, _, message = running.pop(sentinel)
-            process.join()
-            if process.exitcode == 0:
-                done += len(job)
-                finished(job)
-            elif process.exitcode == BAD_INPUT:
-                failures.append((f"{job.name}: {message.value.decode(errors='replace')}", True))
-            else:
-                failures.append((f"the worker for {job.name} stopped with exit code {process.exitcode}; "
-                                 "its checkpoint keeps its progress: run the same command again to resume", False))
-        bar.n = round(done + sum(len(job) * p.value for _, job, p, _ in running.values()), 2)
-        bar.refresh()
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                job = pending.pop(0)
+                progress, message = context.Value("d", 0.0), context.Array("c", 2000)
+                process = context.Process(target=_work, args=(job, str(out), device, progress, message, os.getpid()),
+                                          name=job.name)
+                process.start()
+                running[process.sentinel] = (process, job, progress, message)
+            done = _collect(running, failures, finished, done)
+            bar.n = round(done + sum(len(job) * p.value for _, job, p, _ in running.values()), 2)
+            bar.refresh()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM to the sweep: its workers save and stop too, none is left behind
+        stopped = _stop_workers(running)
+        raise KeyboardInterrupt(f"interrupted: {stopped} running jobs saved at their checkpoints, {len(pending)} not "
+                                "started; run the same command again to resume") from None
     return failures
+
+
+def _collect(running: dict, failures: list[tuple[str, bool]], finished: Callable[[Job], None], done: float) -> float:
+    """Wait up to a second for workers to end, and take in those that did: ``done`` plus their runs."""
+    ready = multiprocessing.connection.wait(list(running), timeout=1.0)
+    for sentinel in ready:
+        process, job, _, message = running.pop(sentinel)
+        process.join()
+        if process.exitcode == 0:
+            done += len(job)
+            finished(job)
+        elif process.exitcode in (BAD_INPUT, DISK_FULL):
+            failures.append((f"{job.name}: {message.value.decode(errors='replace')}", process.exitcode == BAD_INPUT))
+        else:
+            failures.append((f"the worker for {job.name} stopped with exit code {process.exitcode}; "
+                             "its checkpoint keeps its progress: run the same command again to resume", False))
+    return done
 
 
 # -- Ray ---------------------------------------------------------------------------------------
@@ -240,8 +290,12 @@ def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device:
         check_reachable(address)
     if started:
         # No address: a local Ray for this sweep. The workers import pinn_tutorial from this folder.
-        ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PINN_TUTORIAL_THREADS": "1"}})
+        try:
+            ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PINN_TUTORIAL_THREADS": "1"}})
+        except ConnectionError:  # --ray auto with no cluster on this machine
+            raise ConfigError(f"no running Ray cluster found for --ray {address} (start one with `ray start --head`, "
+                              "or give --ray with no address for a local Ray started for the sweep)") from None
     # No automatic retry: a failed job is reported, and a re-run resumes it from its checkpoint.
     task = ray.remote(num_cpus=1, max_retries=0)(_ray_work)
     refs = {task.remote(job, str(out.resolve()), device): job for job in jobs}
@@ -269,15 +323,27 @@ def _run_ray(jobs: list[Job], out: Path, address: str | None, bar: tqdm, device:
     return failures
 
 
+# The opening of an HTTP/2 connection (RFC 9113, section 3.4): the client's preface, then an empty SETTINGS frame.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+HTTP2_SETTINGS = 4  # the type of the frame an HTTP/2 server sends first
+
+
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
-    """A ConfigError unless something answers at a Ray cluster's ``address`` (``host:port`` or
-    ``ray://host:port``) within ``timeout_s``: Ray itself would keep retrying for minutes."""
+    """A ConfigError unless a Ray head node answers at ``address`` (``host:port`` or ``ray://host:port``) within
+    ``timeout_s``: Ray itself would keep retrying for minutes. Ray's ports speak gRPC, so the check opens an
+    HTTP/2 connection and wants the server's SETTINGS frame back: a web server, or anything else, is refused."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     try:
-        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+        with socket.create_connection((host, int(port)), timeout=timeout_s) as connection:
+            connection.settimeout(timeout_s)
+            connection.sendall(HTTP2_PREFACE)
+            header = connection.recv(9)
     except (OSError, ValueError):
         raise ConfigError(f"no Ray cluster answers at {address} (expected host:port or ray://host:port of a "
                           "running head node; or --ray with no address for a local Ray)") from None
+    if len(header) < 4 or header[3] != HTTP2_SETTINGS:
+        raise ConfigError(f"something answers at {address}, but not a Ray head node (it does not speak gRPC): check "
+                          "the host and port (`ray status` on the head node prints its address)")
 
 
 class SweepError(RuntimeError):
@@ -313,13 +379,19 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
           f"({', '.join(str(len(j)) for j in todo) or 'none'} runs each) on {where}")
     start = time.perf_counter()
 
+    reporting = True
+
     def finished(job: Job) -> None:
+        nonlocal reporting
         for exp in job.experiments:
             path = out / f"{exp.stem()}.json"
-            if path.exists():
+            if path.exists() and reporting:
                 result = read_result(path)
-                tqdm.write(f"{exp.stem()}: relative L2 error {result['rel_l2']:.2e} "
-                           f"({time.perf_counter() - start:.0f} s into the sweep)")
+                try:
+                    tqdm.write(f"{exp.stem()}: relative L2 error {result['rel_l2']:.2e} "
+                               f"({time.perf_counter() - start:.0f} s into the sweep)")
+                except BrokenPipeError:  # nobody reads the output any more (`| head -1`): the sweep trains on
+                    reporting = False
 
     with tqdm(total=total, disable=not progress or not todo, unit="run", desc="sweep",
               bar_format="{l_bar}{bar}| {n:.1f}/{total} runs [{elapsed}<{remaining}]") as bar:
@@ -365,8 +437,28 @@ def helmholtz_code_details(budget: str, seeds: list[int], methods: tuple[str, ..
 
     The runs with the library's defaults, to compare with, are those of ``reproduce helmholtz``.
     """
-    return [Experiment("helmholtz", method, budget, seed, **details)
-            for details in CODE_DETAILS for method in methods for seed in seeds]
+    return _study("helmholtz", CODE_DETAILS, budget, seeds, methods)
+
+
+# The settings of Algorithm 1 (the cavity's params are its wall weights): a method with fixed weights (M1, M3) has
+# none of them.
+ANNEALING_SETTINGS = ("lambda_update", "pooling", "form", "params")
+
+
+def _study(problem: str, settings: tuple[dict, ...], budget: str, seeds: list[int],
+           methods: tuple[str, ...]) -> list[Experiment]:
+    """The runs of a study of ``settings``: each method with each setting, as far as it changes how that method
+    trains (a method with fixed weights skips Algorithm 1's settings, and a setting left empty by that is the
+    method's default run, not part of the study); one run per file name."""
+    runs: dict[str, Experiment] = {}
+    for setting in settings:
+        for method in methods:
+            applies = setting if get_method(method).annealing else {k: v for k, v in setting.items()
+                                                                    if k not in ANNEALING_SETTINGS}
+            for seed in seeds if applies else ():
+                exp = Experiment(problem, method, budget, seed, **applies)
+                runs.setdefault(exp.stem(), exp)
+    return list(runs.values())
 
 
 # Settings that might explain why the paper finds every method failing on the velocity-pressure cavity.
@@ -386,15 +478,7 @@ def cavity_velocity_study(budget: str, seeds: list[int], methods: tuple[str, ...
     only the settings that change its training (the deeper network). The runs with the library's
     defaults are those of ``reproduce cavity``.
     """
-    runs: dict[str, Experiment] = {}
-    for setting in VELOCITY_STUDY:
-        for method in methods:
-            applies = setting if get_method(method).annealing else \
-                {k: v for k, v in setting.items() if k not in ("params", "pooling")}
-            for seed in seeds if applies else ():
-                exp = Experiment("cavity_velocity", method, budget, seed, **applies)
-                runs.setdefault(exp.stem(), exp)
-    return list(runs.values())
+    return _study("cavity_velocity", VELOCITY_STUDY, budget, seeds, methods)
 
 
 def helmholtz_annealing_forms(budget: str, seeds: list[int], methods: tuple[str, ...] = ("M2",),

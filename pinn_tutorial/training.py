@@ -26,8 +26,19 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import checkpoints
+from .autodiff import DERIVATIVE_METHODS
 from .compiled_step import CompiledStep, LossTerms, term_gradients
-from .config import Budget, choose, get_budget, get_device, is_finite, is_whole, seed_everything, set_threads
+from .config import (
+    Budget,
+    ConfigError,
+    choose,
+    get_budget,
+    get_device,
+    is_finite,
+    is_whole,
+    seed_everything,
+    set_threads,
+)
 from .metrics import relative_l2
 from .problems import Problem
 from .weighting import Weighting
@@ -85,8 +96,20 @@ class History:
         wall_s = history.wall_s
         if not (is_finite(wall_s) and wall_s >= 0):
             raise ValueError(f"history wall_s is {wall_s!r}, not a time in seconds")
+        # One entry per logged step in every logged series, one per evaluation in the errors: a history with an
+        # entry missing (an edited or older file) would resume into series that no longer line up.
+        logged = [(name, values) for name, values in series if name not in ("eval_steps", "rel_l2")]
+        for name, values in logged + [("rel_l2", history.rel_l2)]:
+            expected = len(history.eval_steps) if name == "rel_l2" else len(history.steps)
+            if len(values) != expected:
+                raise ValueError(f"history {name} has {len(values)} entries for {expected} "
+                                 f"{'evaluations' if name == 'rel_l2' else 'logged steps'}")
         return history
 
+
+# What stops a run as Ctrl-C does (finish the step, save, stop): Ctrl-C itself; SIGTERM, what an IDE's stop button,
+# `kill` and schedulers send; SIGHUP, a closed terminal or a dropped ssh session (where the platform has it).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 class TrainingLoop:
     """What every run shares: Adam with the paper's decay, the step loop, logging, evaluation,
@@ -109,6 +132,9 @@ class TrainingLoop:
             raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
         self.device = get_device(device)
         self.checkpoint = Path(checkpoint) if checkpoint else None
+        if self.checkpoint and self.checkpoint.is_dir():
+            raise ConfigError(f"the checkpoint {self.checkpoint} is a folder: name a file in it, e.g. "
+                              f"{self.checkpoint / 'run.pt'}")
         self.progress, self.callback = progress, callback
         x, u, self.grid_shape = problem.evaluation_grid(self.budget.grid_size)
         self.x_eval, self.u_eval = x.float().to(self.device), u.float().to(self.device)
@@ -174,7 +200,7 @@ class TrainingLoop:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise checkpoints.CheckpointError(
                 f"checkpoint {self.checkpoint} does not fit this run ({type(error).__name__}: {reason}); "
-                "delete it, or run again with --fresh (resume=False) to start over") from None
+                f"{checkpoints.START_OVER}") from None
 
     def _last_good_checkpoint(self) -> str:
         step = checkpoints.saved_step(self.checkpoint) if self.checkpoint and self.checkpoint.exists() else None
@@ -200,7 +226,7 @@ class TrainingLoop:
         b = self.budget
         in_main = threading.current_thread() is threading.main_thread()
         # Ctrl-C, and SIGTERM (what an IDE's stop button, `kill` and schedulers send): finish the step, save, stop.
-        previous = {s: signal.signal(s, self._on_interrupt) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
+        previous = {s: signal.signal(s, self._on_interrupt) for s in STOP_SIGNALS} if in_main else {}
         start_wall = time.perf_counter() - self.wall_s
         bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress, desc=description, unit="step")
         try:
@@ -274,11 +300,15 @@ class Trainer(TrainingLoop):
                  derivatives: Literal["auto", "autograd"] = "auto",
                  compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch"):
         super().__init__(problem, budget, steps, device, checkpoint, progress, callback, adam)
+        if set(weighting.terms) != set(problem.weighted_terms):
+            raise ConfigError(f"the weighting holds weights for {sorted(weighting.terms)}, but {problem!r} weights "
+                              f"{sorted(problem.weighted_terms)}: build it for this problem (methods.build(method, "
+                              "problem), or a weighting of problem.weighted_terms)")
         self.weighting, self.seed = weighting, seed
         self.net = net.to(self.device)
         # The loss sees the network itself (fast Taylor-mode derivatives) or, on the reference
         # path, a plain function of it, for which the derivatives come from nested autograd.
-        self.derivatives = choose("derivative method", derivatives, ("auto", "autograd"))
+        self.derivatives = choose("derivative method", derivatives, DERIVATIVE_METHODS)
         self.field = net if derivatives == "auto" else (lambda x: self.net(x))
         self.compiled = self._use_compile(compile, derivatives)
         self._compiled_step: CompiledStep | None = None

@@ -14,20 +14,27 @@ import torch
 from pinn_tutorial import bench
 from pinn_tutorial.__main__ import main
 from pinn_tutorial.bench import (
+    CAVITY_METHODS,
+    FORMULATIONS,
     LAYOUTS,
     NETWORKS,
     OUTSIDE_PATHS,
     PATH_SETTINGS,
     WEIGHTINGS,
+    cavity_step_times,
     deepxde_helmholtz,
     ensemble_times,
+    format_cavity_report,
+    format_cavity_table,
     format_ensemble_report,
     format_ensemble_table,
     format_original_report,
     format_report,
     format_step_table,
     full_run,
+    gated_step_cost,
     original_row,
+    read_cavity_report,
     read_ensemble_report,
     read_original_report,
     read_report,
@@ -132,6 +139,13 @@ def test_a_report_reads_back_as_what_bench_measured(tmp_path):
                   if (r["network"], r["path"], r["weighting"]) == ("ModifiedMLP", "nested autograd", "Algorithm 1"))
     assert back["nested_ms"] == nested and back["steps"] == 40_000 and back["repeats"] == 5
     assert len(back["runs"]) == len(runs)
+    # The gated network's cost: per path, the gated step's time over the plain one's, both with fixed weights.
+    by_key = {(r["network"], r["path"], r["weighting"]): r["ms_per_step"] for r in rows}
+    cost = gated_step_cost(back)
+    assert cost and set(cost) == {path for net, path, w in by_key if net == "MLP" and w == "fixed"
+                                  and ("ModifiedMLP", path, "fixed") in by_key}  # not "plain PyTorch": MLP only
+    for path, ratio in cost.items():
+        assert ratio == pytest.approx(by_key["ModifiedMLP", path, "fixed"] / by_key["MLP", path, "fixed"])
     for run, read in zip(runs, back["runs"]):
         assert (read["problem"], read["method"], read["cache"], read["steps"]) == (
             run["problem"], run["method"], run["cache"], run["steps"])
@@ -195,7 +209,7 @@ FORMER_ROW = re.compile(r"(MLP|ModifiedMLP)\s+(plain PyTorch|DeepXDE|nested auto
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt")
-                                        if not p.name.startswith(("ensemble", "original"))))
+                                        if not p.name.startswith(("ensemble", "original", "cavity"))))
 def test_every_committed_report_reads_to_the_rows_it_always_had(name):
     text, report = (BENCH / name).read_text(), read_report(BENCH / name)
     former = {(m[1], m[2], m[3]): (float(m[4]), float(m[5]), float(m[6]))
@@ -209,7 +223,8 @@ def test_every_committed_report_reads_to_the_rows_it_always_had(name):
 
 
 READERS = {"ensemble": (read_ensemble_report, "bench --ensemble report"),
-           "original": (read_original_report, "bench --original report"), "": (read_report, "bench report")}
+           "original": (read_original_report, "bench --original report"),
+           "cavity": (read_cavity_report, "bench --cavity report"), "": (read_report, "bench report")}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("*.txt")))
@@ -310,6 +325,70 @@ def test_every_committed_ensemble_report_reads_as_its_text_says(name):
     heading = next(ln for ln in text.splitlines() if not ln.startswith("#"))
     assert heading == (f"{report['date']}, pinn_tutorial commit {report['commit']}, {report['machine']}, "
                        f"torch {report['torch']}")
+
+
+# -- the cavity's two formulations: bench --cavity --------------------------------------------------------------
+
+
+def test_cavity_table_has_every_formulation_method_and_path():
+    rows = cavity_step_times(repeats=1, steps=2, warmup=1, paths=("nested autograd", "fast eager"))
+    assert [(r["formulation"], r["method"], r["path"]) for r in rows] == [
+        (f, m, p) for f in FORMULATIONS for m in CAVITY_METHODS for p in ("nested autograd", "fast eager")]
+    by_key = {(r["formulation"], r["method"], r["path"]): r for r in rows}
+    for (formulation, method, path), r in by_key.items():  # each ratio is against the right row of the same run
+        nested = by_key[formulation, method, "nested autograd"]["ms_per_step"]
+        velocity = by_key["velocity-pressure", method, path]["ms_per_step"]
+        assert r["vs_nested"] == pytest.approx(r["ms_per_step"] / nested)
+        assert r["vs_velocity"] == pytest.approx(r["ms_per_step"] / velocity)
+    table = format_cavity_table(rows)
+    assert len(table.splitlines()) == 1 + len(rows) and "x velocity-pressure" in table
+
+
+def _cavity_rows(seed=0):
+    """Rows as cavity_step_times gives them, with made-up times (2 decimals, ratios 2, as printed)."""
+    rng = random.Random(seed)
+    return [{"formulation": f, "method": m, "path": p, "ms_per_step": round(rng.uniform(5, 300), 2),
+             "vs_nested": round(rng.uniform(0.1, 1), 2), "vs_velocity": round(rng.uniform(1, 12), 2)}
+            for f in FORMULATIONS for m in CAVITY_METHODS for p in PATH_SETTINGS]
+
+
+def test_a_cavity_report_reads_back_as_what_bench_measured(tmp_path):
+    rows = _cavity_rows()
+    path = tmp_path / "cavity_cpu.txt"
+    path.write_text("# python -m pinn_tutorial bench --cavity   (a note)\n"
+                    + format_cavity_report(rows, 3, report_heading(torch.device("cpu")), steps=40))
+    back = read_cavity_report(path)
+    assert list(back["rows"].values()) == rows
+    assert list(back["rows"]) == [(r["formulation"], r["method"], r["path"]) for r in rows]
+    assert back["repeats"] == 3 and back["steps"] == 40
+    assert back["date"] == str(datetime.date.today()) and back["commit"] == str(git_commit())
+    assert back["machine"] == machine(torch.device("cpu")) and back["torch"] == torch.__version__
+    assert back["comment"] == ["python -m pinn_tutorial bench --cavity   (a note)"]
+
+
+def test_a_cavity_row_that_does_not_parse_fails_loudly(tmp_path):
+    text = format_cavity_report(_cavity_rows(1), 5, report_heading(torch.device("cpu")))
+    lines = text.splitlines()
+    row = next(ln for ln in lines if ln.startswith("stream function    M4     fast compiled"))
+    (tmp_path / "bad.txt").write_text(text.replace(row, row.replace("compiled", "jitted")))
+    with pytest.raises(ValueError, match=f"line {lines.index(row) + 1} "):
+        read_cavity_report(tmp_path / "bad.txt")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BENCH.glob("cavity_*.txt")))
+def test_every_committed_cavity_report_reads_as_its_text_says(name):
+    text, report = (BENCH / name).read_text(), read_cavity_report(BENCH / name)
+    rows = list(report["rows"].values())
+    assert format_cavity_table(rows) in text  # the printed table, digit for digit
+    assert {(r["formulation"], r["method"], r["path"]) for r in rows} == {
+        (f, m, p) for f in FORMULATIONS for m in CAVITY_METHODS for p in PATH_SETTINGS}
+    by_key = report["rows"]
+    for (formulation, method, path), r in by_key.items():  # each printed ratio is the printed times' ratio
+        assert r["vs_nested"] == pytest.approx(
+            r["ms_per_step"] / by_key[formulation, method, "nested autograd"]["ms_per_step"], abs=0.006)
+        assert r["vs_velocity"] == pytest.approx(
+            r["ms_per_step"] / by_key["velocity-pressure", method, path]["ms_per_step"], abs=0.006)
+    assert report["repeats"] and report["steps"] and report["comment"]
 
 
 # -- beside the authors' code: bench --original ----------------------------------------------------------------

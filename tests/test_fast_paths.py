@@ -8,6 +8,8 @@ from pinn_tutorial.autodiff import jet
 from pinn_tutorial.compiled_step import LossTerms, term_gradients
 from pinn_tutorial.config import Budget
 from pinn_tutorial.networks import MLP, ModifiedMLP
+from pinn_tutorial.problems import CavityStreamFunction
+from pinn_tutorial.problems.cavity import taylor3
 
 NETS = {
     "mlp": lambda: MLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5]),
@@ -127,3 +129,58 @@ def test_the_reference_path_is_never_compiled():
         Trainer(problem, net, weighting, budget="quick", progress=False, derivatives="autograd", compile="on")
     assert not Trainer(problem, net, weighting, budget="paper", progress=False, derivatives="autograd").compiled
     assert Trainer(problem, net, weighting, budget="paper", progress=False).compiled
+
+
+THIRD_ORDER_NETS = {
+    "mlp": lambda: MLP([2, 12, 12, 12, 2], [0.5, 0.5], [0.3, 0.3]),
+    "gated-paper": lambda: ModifiedMLP([2, 12, 12, 12, 2], [0.5, 0.5], [0.3, 0.3], variant="paper"),
+    "gated-code": lambda: ModifiedMLP([2, 12, 12, 12, 2], [0.5, 0.5], [0.3, 0.3], variant="code"),
+}
+
+
+def nested_derivatives(net, x):
+    """Every partial derivative of the outputs up to third order, by nested reverse-mode autograd."""
+    x = x.detach().requires_grad_(True)
+    out = {(): net(x)}
+    for key in ((0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 0), (0, 0, 1), (0, 1, 1), (1, 1, 1)):
+        lower = out[key[:-1]]
+        out[key] = torch.stack([torch.autograd.grad(lower[:, j].sum(), x, create_graph=True)[0][:, key[-1]]
+                                for j in range(lower.shape[1])], dim=1)
+    return out
+
+
+@pytest.mark.parametrize("name", THIRD_ORDER_NETS)
+def test_third_order_taylor_mode_equals_nested_autograd(name):
+    """The stream function's jet: every derivative to third order, mixed ones included, and a loss's gradients."""
+    torch.manual_seed(1)
+    net = THIRD_ORDER_NETS[name]().double()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.6)
+    x = torch.rand(29, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    fast, reference = taylor3(net, x), nested_derivatives(net, x)
+    assert set(fast) == set(reference)
+    for key in reference:
+        torch.testing.assert_close(fast[key], reference[key], rtol=1e-9, atol=1e-9)
+    assert min(float(fast[key].detach().abs().max()) for key in fast) > 1e-2  # every derivative non-trivial
+    loss, ref_loss = (sum(d[k].pow(2).mean() for k in d) for d in (fast, reference))
+    for g, r in zip(torch.autograd.grad(loss, list(net.parameters())),
+                    torch.autograd.grad(ref_loss, list(net.parameters()))):
+        torch.testing.assert_close(g, r, rtol=1e-8, atol=1e-10)
+
+
+def test_stream_function_step_compiles_and_gives_the_eager_gradients():
+    """The cavity's stream function (third derivatives) compiles whole: weights and steps equal eager."""
+    budget = Budget("t", steps=12, batch_size=16, log_every=1, eval_every=12, checkpoint_every=12, grid_size=10)
+    runs = {}
+    for compile in ("off", "on"):
+        problem = CavityStreamFunction()
+        net, weighting = build("M2", problem, seed=0, layers=[2, 8, 8, 2])
+        trainer = Trainer(problem, net, weighting, budget=budget, device="cpu", progress=False, compile=compile)
+        runs[compile] = (trainer.run(), net)
+        assert trainer.compiled == (compile == "on")  # compiling did not fail over to eager
+    (eager, net_eager), (compiled, net_compiled) = runs["off"], runs["on"]
+    assert compiled.losses["residual"] == pytest.approx(eager.losses["residual"], rel=1e-4)
+    assert compiled.weights["boundary"] == pytest.approx(eager.weights["boundary"], rel=1e-4)
+    assert compiled.weights["boundary"][-1] != 1  # Algorithm 1 did move the weight
+    for p, q in zip(net_eager.parameters(), net_compiled.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)

@@ -22,8 +22,8 @@ from pinn_tutorial.plotting import (  # noqa: E402
     plot_gradient_histograms,
     plot_gradient_ratio,
     plot_hessian_eigenvalues,
-    plot_interval_test,
     plot_loss_terms,
+    plot_paper_comparison,
     plot_poisson_scaling,
     plot_solution_1d,
     plot_solution_2d,
@@ -31,7 +31,7 @@ from pinn_tutorial.plotting import (  # noqa: E402
     plot_weights,
     use_style,
 )
-from pinn_tutorial.reproduction import summarise, verdict  # noqa: E402
+from pinn_tutorial.reproduction import summarise  # noqa: E402
 from pinn_tutorial.studies import poisson_gradient_scaling  # noqa: E402
 
 BUDGET = Budget("t", steps=20, batch_size=16, log_every=5, eval_every=10, checkpoint_every=10, grid_size=10)
@@ -197,49 +197,46 @@ def _result(method, seed, rel_l2, depth=3, width=50, problem="helmholtz", **sett
             **setting}
 
 
-def test_interval_test_draws_each_rows_mean_interval_paper_figure_and_seeds():
+def test_paper_comparison_draws_each_rows_ratio_interval_and_seeds():
     errors = {"M1": [0.15, 0.2, 0.25], "M4": [3e-3, 4e-3, 5e-3], "M2": [0.02]}
     results = [_result(m, s, e) for m, es in errors.items() for s, e in enumerate(es)]
     results.append(_result("M4", 0, 0.5, form="paper"))  # another setting: neither a row here nor a seed of M4's
     rows = [r for r in summarise(results) if not r["setting"]]
-    ax = plot_interval_test(rows, results=results)
+    ax = plot_paper_comparison(rows, results=results)
     assert ax.get_yscale() == "log"
     (bars,) = ax.containers
-    np.testing.assert_allclose(bars.lines[0].get_ydata(), [r["mean"] for r in rows])
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), [r["ratio"] for r in rows])
     segments = bars.lines[2][0].get_segments()
     for row, segment in zip(rows, segments):
-        if np.isnan(row["ci_low"]):  # one seed: no bar
+        if np.isnan(row["ratio_low"]):  # one seed: no bar
             assert np.isnan(segment).all()
         else:
-            np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["ci_low"], row["ci_high"]])
-    paper = next(line for line in ax.get_lines() if line.get_label() == "paper's figure")
-    np.testing.assert_allclose(paper.get_ydata(), [HELMHOLTZ_TABLE2[3, 50][r["method"]] for r in rows])
-    (seeds,) = [c for c in ax.collections if c.get_label() == "ours: one seed each"]
+            np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["ratio_low"], row["ratio_high"]])
+            assert segment[0][1] > 0
+    (seeds,) = [c for c in ax.collections if c.get_label() == "one seed: its error / paper"]
     plotted = sorted(seeds.get_offsets()[:, 1])
-    assert plotted == pytest.approx(sorted(e for es in errors.values() for e in es))  # not the other setting's 0.5
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "ours: one seed each", "paper's figure", "ours: mean, 95% t interval"]
+    expected = sorted(e / HELMHOLTZ_TABLE2[3, 50][m] for m, es in errors.items() for e in es)
+    assert plotted == pytest.approx(expected)  # not the other setting's 0.5
     ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert ticks == [f"{r['method']}\nn = {len(r['seeds'])}\n{verdict(r)}" for r in rows]
+    assert ticks == [f"{r['method']}\nn = {len(r['seeds'])}\n{r['verdict']}" for r in rows]
     assert ticks[1].endswith("n = 1\n-")  # M2, one seed: untested
 
 
-def test_interval_test_names_the_setting_and_cuts_a_lower_end_below_zero():
-    results = [_result("M1", s, e) for s, e in enumerate((0.01, 0.01, 0.9))]  # t interval reaches below zero
-    results += [_result("M1", s, 0.2, derivatives="autograd") for s in range(2)]
+def test_paper_comparison_names_the_setting_and_refuses_rows_not_compared():
+    results = [_result("M1", s, e) for s, e in enumerate((0.01, 0.01, 0.9))]
+    results += [_result("M1", s, 0.2 + s / 100, derivatives="autograd") for s in range(2)]
     rows = summarise(results)
-    assert rows[0]["ci_low"] < 0
-    ax = plot_interval_test(rows)
-    assert not [c for c in ax.collections if c.get_label() == "ours: one seed each"]  # no seeds without results
-    low_end = ax.containers[0].lines[2][0].get_segments()[0][0][1]
-    assert 0 < low_end < min(r["mean"] for r in rows)  # cut at the axis' floor, not at a negative value
-    assert any(line.get_marker() == "v" for line in ax.get_lines())
+    ax = plot_paper_comparison(rows)
+    assert not [c for c in ax.collections if c.get_label() == "one seed: its error / paper"]  # no results given
     ticks = [t.get_text().split("\n") for t in ax.get_xticklabels()]
     # Method, then the setting wrapped onto short lines (so that neighbours do not overlap), seeds, verdict.
-    assert ticks[0] == ["M1", "default", "n = 3", verdict(rows[0])]
-    assert ticks[1] == ["M1", "autograd", "derivatives", "n = 2", verdict(rows[1])]
+    assert ticks[0] == ["M1", "default", "n = 3", rows[0]["verdict"]]
+    assert ticks[1] == ["M1", "autograd", "derivatives", "n = 2", rows[1]["verdict"]]
     with pytest.raises(ValueError, match="summarise"):
-        plot_interval_test([])
+        plot_paper_comparison([])
+    default = summarise([{**r, "budget": "default", "steps": 6000} for r in results])
+    with pytest.raises(ValueError, match="not compared with the paper"):
+        plot_paper_comparison(default)
 
 
 def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
@@ -257,11 +254,11 @@ def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
         depth, width = map(int, label.split()[0].split("x"))
         row = row_of[depth, width, label.split()[1]]
         assert container.lines[0].get_xdata()[0] == HELMHOLTZ_TABLE2[depth, width][row["method"]]
-        assert container.lines[0].get_ydata()[0] == pytest.approx(row["mean"])
+        assert container.lines[0].get_ydata()[0] == pytest.approx(row["gmean"])
         assert container.lines[0].get_color() == METHOD_COLOURS[row["method"]]
         if len(row["seeds"]) > 1:
             segment = container.lines[2][0].get_segments()[0]
-            np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["ci_low"], row["ci_high"]])
+            np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["gm_low"], row["gm_high"]])
         else:
             assert container.has_yerr is False
     assert left.get_xscale() == left.get_yscale() == "log"
@@ -273,9 +270,9 @@ def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
     for (depth, width), cell in HELMHOLTZ_TABLE2.items():
         for method, paper in cell.items():
             assert texts[f"{depth}x{width} {method}"].startswith(f"paper {paper:.2e}\n")
-    assert texts["3x50 M1"].endswith(f"ours {row_of[3, 50, 'M1']['mean']:.2e}\nn = 3")
+    assert texts["3x50 M1"].endswith(f"ours {row_of[3, 50, 'M1']['gmean']:.2e}\nn = 3")
     assert texts["7x100 M4"].endswith("n = 1") and texts["5x30 M2"].endswith("no runs")
     colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in right.patches]
     assert colours.count("#ffffff") == 4 * len(HELMHOLTZ_TABLE2) - 5  # the cells without runs, drawn absent
-    assert colours[4 * 1 + 0] == VERDICT_COLOURS[verdict(row_of[3, 50, "M1"])]  # 3 x 50 is Table 2's second row
+    assert colours[4 * 1 + 0] == VERDICT_COLOURS[row_of[3, 50, "M1"]["verdict"]]  # 3 x 50 is Table 2's second row
     assert colours[4 * 8 + 3] == VERDICT_COLOURS["-"]  # 7 x 100 M4, one seed: untested

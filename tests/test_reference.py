@@ -91,6 +91,22 @@ def test_a_cache_file_with_entries_of_the_wrong_shape_is_resolved(tmp_path, chan
     np.testing.assert_array_equal(again.u, good.u)
 
 
+@pytest.mark.parametrize("spoil,words", [(lambda a: 0 * a, "does not agree with Ghia"),
+                                         (lambda a: np.full_like(a, np.nan), "not finite")],
+                         ids=["zeroed", "NaN"])
+def test_a_cache_file_of_the_right_shape_but_a_wrong_solution_is_resolved(tmp_path, spoil, words):
+    """Right metadata is not a right solution: a zeroed (or stale) file used to be trusted, and a NaN one failed only
+    after training, in the error's SVD."""
+    good = load_or_solve(re=100.0, n=16, cache_dir=tmp_path)
+    path = tmp_path / "cavity_re100_n16.npz"
+    with np.load(path) as data:
+        np.savez(path, **{**dict(data), **{k: spoil(data[k]) for k in ("psi", "omega", "u", "v")}})
+    with pytest.warns(UserWarning, match=words):
+        again = load_or_solve(re=100.0, n=16, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.u, good.u)
+    np.testing.assert_array_equal(load_or_solve(re=100.0, n=16, cache_dir=tmp_path).u, good.u)  # rewritten
+
+
 def test_a_cache_folder_that_cannot_be_written_keeps_the_solution_and_warns(tmp_path):
     (tmp_path / "a_file").write_text("")
     with pytest.warns(UserWarning, match="could not cache the cavity solution"):

@@ -5,27 +5,30 @@ import math
 import statistics
 
 import pytest
-from scipy import stats as scipy_stats
 
+from pinn_tutorial.comparison import (
+    NotComparable,
+    geometric_mean,
+    geometric_mean_interval,
+    paired_ratio,
+    ratio_to_paper,
+)
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.experiments import Experiment
 from pinn_tutorial.paper import reported, reported_for_network
 from pinn_tutorial.reproduction import (
     PaperTable,
+    compare_with_paper,
     describe_layout,
-    difference_interval,
     format_effects,
     format_table2,
-    interval_change,
     is_code_details_run,
     is_default_setting,
-    mean_interval,
     reproduce,
     runs_made_alike,
     setting_effects,
     summarise,
     table,
-    verdict,
 )
 
 
@@ -45,8 +48,9 @@ def test_reproduce_writes_result_files_and_table_reads_them(tmp_path):
     m1 = rows[0]
     assert m1["mean"] == pytest.approx((results[0]["rel_l2"] + results[2]["rel_l2"]) / 2)
     text = table(tmp_path)
-    # the paper's figures, from pinn_tutorial.paper: Table 2's ten-trial means for the 3 x 50 network
-    assert "1.06e-01" in text and "1.12e-02" in text
+    # quick-budget runs of 300 steps are not held against the paper's 40,000-step figures
+    assert "1.06e-01" not in text and "1.12e-02" not in text and "arXiv" not in text
+    assert all(r["paper"] is None and r["verdict"] == "-" for r in rows)
 
 
 def test_unknown_benchmark_and_empty_folder_are_explained(tmp_path):
@@ -87,7 +91,7 @@ def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):
     for i, run in enumerate(runs):
         (tmp_path / f"run{i}.json").write_text(json.dumps(run))
     paper_only = table(tmp_path, budget="paper")
-    assert "9.00e-01" not in paper_only and "2.00e-02" in paper_only
+    assert "default" not in paper_only and f"{geometric_mean([1e-2, 3e-2]):.2e}" in paper_only
     # The sources line names Table 2 once for the rows of both networks, not once per cell.
     sources = next(line for line in paper_only.splitlines() if line.startswith("paper: "))
     assert sources.count("Table 2") == 1 and "Table 2, the row's network, mean of 10 trials: helmholtz M4" in sources
@@ -110,7 +114,6 @@ def test_file_names_tell_every_setting_apart():
         (Experiment("helmholtz", "M4", "paper"), "helmholtz_M4-code_paper_seed0"),
         (Experiment("helmholtz", "M4", "paper", 3, form="paper"), "helmholtz_M4-paper_paper_seed3"),
         (Experiment("helmholtz", "M3", "paper", variant="paper"), "helmholtz_M3-papernet_paper_seed0"),
-        (Experiment("helmholtz", "M1", "paper", variant="paper"), "helmholtz_M1_paper_seed0"),  # no gated net
         (Experiment("helmholtz", "M2", "quick", derivatives="autograd"), "helmholtz_M2-code_quick_autograd_seed0"),
         (Experiment("poisson1d", "M1", "quick", steps=20, params={"C": 4.0}), "poisson1d_C4_M1_quick_20steps_seed0"),
         (Experiment("helmholtz", "GN4", "paper", width=30, depth=5), "helmholtz_GN4_30x5net_paper_seed0"),
@@ -119,29 +122,43 @@ def test_file_names_tell_every_setting_apart():
     assert stems == [expected for _, expected in cases]
 
 
-def test_the_interval_test_says_whether_the_paper_lies_in_our_interval():
-    low, high = mean_interval([1.0, 2.0, 3.0])
-    half = 4.302652729911275 * 1.0 / 3**0.5  # t_{0.975, 2} s / sqrt(n), s = 1
-    assert (low, high) == (pytest.approx(2 - half), pytest.approx(2 + half))
-    inside, outside = summarise([fake_result(seed=s, rel_l2=e) for s, e in enumerate((3e-3, 4e-3, 5e-3))]), \
-        summarise([fake_result(seed=s, rel_l2=e) for s, e in enumerate((3e-2, 4e-2, 5e-2))])
-    assert verdict(inside[0]) == "consistent" and verdict(outside[0]) == "differs"  # paper: 3.69e-3
-    assert verdict(summarise([fake_result()])[0]) == "-"  # one seed: no test
+def test_a_row_is_compared_with_the_paper_on_log_errors_only_at_the_papers_budget():
+    errors = (3e-3, 4e-3, 5e-3)
+    inside, outside = summarise([fake_result(seed=s, rel_l2=e) for s, e in enumerate(errors)]), \
+        summarise([fake_result(seed=s, rel_l2=10 * e) for s, e in enumerate(errors)])
+    assert inside[0]["verdict"] == "consistent" and outside[0]["verdict"] == "higher"
+    paper = reported_for_network("helmholtz", "M4", None, None)  # no network given: the Fig. 10 caption's run
+    ratio = ratio_to_paper(list(errors), paper.rel_l2, paper.trials)
+    assert paper.trials == 1
+    assert (inside[0]["ratio"], inside[0]["ratio_low"]) == (pytest.approx(ratio.ratio), pytest.approx(ratio.low))
+    assert compare_with_paper(inside[0]) == ratio
+    assert summarise([fake_result()])[0]["verdict"] == "-"  # one seed: no test
+    default = summarise([fake_result(seed=s, rel_l2=e, budget="default", steps=6000) for s, e in enumerate(errors)])
+    assert default[0]["paper"] is None and default[0]["verdict"] == "-"
+    with pytest.raises(NotComparable, match="default-budget runs of 6,000 steps"):
+        compare_with_paper(default[0])
+    smoke = summarise([fake_result(seed=s, rel_l2=e, steps=50) for s, e in enumerate(errors)])
+    assert smoke[0]["paper"] is None  # --budget paper --steps 50 is not the paper's protocol
+    table_text = PaperTable(default).markdown()
+    assert "paper in" not in table_text and "Not compared with the paper" in table_text
 
 
 def test_table_2_grid_sets_ours_beside_the_paper_per_architecture():
     deep = [2, *[100] * 7, 1]
-    runs = [fake_result(method=m, seed=s, rel_l2=e, layers=deep) for m, e in (("M1", 0.1), ("M4", 0.002))
-            for s in range(2)] + [fake_result(method="M4", seed=0, rel_l2=0.004, layers=[2, 50, 50, 50, 1]),
-                                  fake_result(method="M4", seed=1, rel_l2=0.5, form="paper", layers=deep)]
+    runs = [fake_result(method=m, seed=s, rel_l2=e * (1 + s / 50), layers=deep)
+            for m, e in (("M1", 0.08), ("M4", 0.002)) for s in range(4)]
+    runs += [fake_result(method="M4", seed=0, rel_l2=0.004, layers=[2, 50, 50, 50, 1]),
+             fake_result(method="M4", seed=1, rel_l2=0.5, form="paper", layers=deep)]
     rows = summarise(runs)
     grid = format_table2(rows).splitlines()
     seven_by_100 = next(line for line in grid if line.split()[:2] == ["7", "100"])
-    assert "1.00e-01 +- 0.0e+00 (2) / 8.14e-02" in seven_by_100 and "2.00e-03 +- 0.0e+00 (2) / 1.49e-03" in seven_by_100
+    m1, m4 = (geometric_mean([e * (1 + s / 50) for s in range(4)]) for e in (0.08, 0.002))
+    assert f"{m1:.2e} (4) / 8.14e-02 consistent" in seven_by_100 and f"{m4:.2e} (4) / 1.49e-03 higher" in seven_by_100
     three_by_50 = next(line for line in grid if line.split()[:2] == ["3", "50"])
-    assert "4.00e-03 +- - (1) / 3.87e-03" in three_by_50  # the headline network is Table 2's 3 x 50 row
+    assert "4.00e-03 (1) / 3.87e-03 -" in three_by_50  # the headline network is Table 2's 3 x 50 row
+    assert "2 comparisons with the paper, 1 outside" in grid[-1]
     assert "5.00e-01" not in "\n".join(grid)  # another setting of Algorithm 1 is not a Table 2 cell
-    assert format_table2(summarise(runs[4:5])) == ""  # only the headline network: no grid
+    assert format_table2(summarise(runs[8:9])) == ""  # only the headline network: no grid
 
 
 def test_an_ensemble_members_wall_time_is_its_share():
@@ -149,8 +166,9 @@ def test_an_ensemble_members_wall_time_is_its_share():
     assert summarise(runs)[0]["wall_s"] == pytest.approx((4 * 100.0 / 4 + 100.0) / 5)
 
 
-def test_markdown_table_shows_the_interval_and_the_verdict():
-    """Each row carries our 95% t interval and whether the paper's figure lies in it, the numbers of the row."""
+def test_markdown_table_shows_the_geometric_mean_the_ratio_and_the_verdict():
+    """Each row carries our geometric mean with its interval, and the ratio to the paper with its interval and
+    verdict, the numbers of the row; no interval bound is negative."""
     net = dict(layers=[2, 50, 50, 50, 1], width=50, depth=3)
     runs = ([fake_result(method="M4", seed=s, rel_l2=e, **net) for s, e in enumerate((3e-3, 4e-3, 5e-3))]
             + [fake_result(method="M2", seed=s, rel_l2=e, **net) for s, e in
@@ -159,21 +177,22 @@ def test_markdown_table_shows_the_interval_and_the_verdict():
     rows = summarise(runs)
     lines = PaperTable(rows).markdown().splitlines()
     head = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert head[:9] == ["method", "setting", "seeds", "ours: mean ± std", "95% interval of our mean", "paper",
-                        "paper in it?", "ours / paper", "range over seeds"]
+    assert head[:9] == ["method", "setting", "seeds", "ours: geometric mean", "95% interval", "range over seeds",
+                        "paper", "ours / paper (95% interval)", "verdict"]
     body = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")]
             for line in lines[2:] if line.startswith("|")}
     assert len(body) == 3 and all(len(cells) == len(head) for cells in body.values())
     m4, m2, m1 = (dict(zip(head, body[m])) for m in ("M4", "M2", "M1"))
-    low, high = mean_interval([3e-3, 4e-3, 5e-3])
-    assert m4["95% interval of our mean"] == f"{low:.2e} to {high:.2e}"
-    assert m4["paper"] == "3.87e-03" and m4["paper in it?"] == "consistent"  # Table 2's 3 x 50 cell
-    assert m4["ours: mean ± std"] == "4.00e-03 ± 1.0e-03" and m4["seeds"] == "0-2"
-    assert m2["paper in it?"] == "differs" and m2["seeds"] == "0-3, 7"
+    low, high = geometric_mean_interval([3e-3, 4e-3, 5e-3])
+    assert m4["95% interval"] == f"{low:.2e} to {high:.2e}" and low > 0
+    ratio = ratio_to_paper([3e-3, 4e-3, 5e-3], 3.87e-3, 10)
+    assert m4["ours / paper (95% interval)"] == f"{ratio.ratio:.2f} ({ratio.low:.2f} to {ratio.high:.2f})"
+    assert m4["paper"] == "3.87e-03" and m4["verdict"] == "consistent"  # Table 2's 3 x 50 cell
+    assert m4["ours: geometric mean"] == f"{(3e-3 * 4e-3 * 5e-3) ** (1 / 3):.2e}" and m4["seeds"] == "0-2"
+    assert m2["verdict"] == "higher" and m2["seeds"] == "0-3, 7"
     assert m2["range over seeds"] == "2.00e-02 to 4.00e-02"
-    assert m1["95% interval of our mean"] == "-" and m1["paper in it?"] == "-"  # one seed: no test
-    assert m1["ours: mean ± std"] == "3.00e-01"
-    assert "Student's t interval" in lines[-1]
+    assert m1["95% interval"] == "-" and m1["verdict"] == "-"  # one seed: no test
+    assert "2 comparisons with the paper, 1 outside" in lines[-1]
 
 
 def test_default_setting_means_every_switch_and_the_network_at_their_defaults():
@@ -183,25 +202,6 @@ def test_default_setting_means_every_switch_and_the_network_at_their_defaults():
     assert not is_default_setting(fake_result(**{**base, "layers": [2, 30, 30, 30, 30, 30, 1]}))
     assert not is_default_setting(fake_result(**{**base, "form": "paper"}))
     assert is_default_setting(fake_result(method="M1", **{**base, "lambda_update": "after_step"}))  # no Algorithm 1
-
-
-def test_the_difference_interval_is_welchs_by_hand():
-    a, b = [1.0, 1.2, 0.9, 1.1], [2.0, 2.2, 1.8, 2.1, 1.9]
-    va, vb = statistics.variance(a) / 4, statistics.variance(b) / 5
-    nu = (va + vb) ** 2 / (va**2 / 3 + vb**2 / 4)  # Welch-Satterthwaite
-    half = scipy_stats.t.ppf(0.975, nu) * math.sqrt(va + vb)
-    low, high = difference_interval(a, b)
-    diff = statistics.fmean(a) - statistics.fmean(b)
-    assert (low, high) == (pytest.approx(diff - half), pytest.approx(diff + half))
-    assert all(math.isnan(v) for v in difference_interval([1.0], b))
-
-
-def test_an_interval_reads_as_lower_higher_or_no_detectable_change():
-    assert interval_change(-3e-3, -1e-4) == "lower"
-    assert interval_change(2e-4, 1e-3) == "higher"
-    assert interval_change(-1e-3, 2e-3) == "no detectable change"
-    assert interval_change(-1e-3, 0.0) == "no detectable change"  # an interval that reaches zero holds it
-    assert interval_change(math.nan, math.nan) == "-"
 
 
 def test_wall_times_compare_within_one_machine_and_layout():
@@ -227,10 +227,13 @@ def test_setting_effects_name_the_direction_of_each_settings_difference():
     lone = [fake_result(seed=0, rel_l2=1e-3, lambda_update="after_step")]
     effects = {e["setting"]: e for e in setting_effects(base + lower + same + lone)}
     assert set(effects) == {"TF1 Adam epsilon", "inputs scaled by 10^5 samples", "lambda after the Adam step"}
-    assert effects["TF1 Adam epsilon"]["effect"] == "lower" and effects["TF1 Adam epsilon"]["diff_high"] < 0
+    assert effects["TF1 Adam epsilon"]["effect"] == "lower" and effects["TF1 Adam epsilon"]["change_high"] < 1
     assert effects["inputs scaled by 10^5 samples"]["effect"] == "no detectable change"
     assert effects["lambda after the Adam step"]["effect"] == "-"  # one seed: no interval
-    assert effects["TF1 Adam epsilon"]["baseline_mean"] == pytest.approx(5.75e-3)
+    assert effects["TF1 Adam epsilon"]["baseline_gmean"] == pytest.approx(geometric_mean([5e-3, 6e-3, 5.5e-3, 6.5e-3]))
+    change = paired_ratio([3e-3, 3.5e-3, 3.2e-3, 3.1e-3], [5e-3, 6e-3, 5.5e-3, 6.5e-3])
+    assert (effects["TF1 Adam epsilon"]["change"], effects["TF1 Adam epsilon"]["change_low"]) == (
+        pytest.approx(change.ratio), pytest.approx(change.low))
 
 
 def test_the_effects_table_and_the_code_details_selection():
@@ -240,9 +243,9 @@ def test_the_effects_table_and_the_code_details_selection():
     assert [is_code_details_run(r) for r in (base[0], tf1[0], wide)] == [True, True, False]
     text = format_effects(setting_effects(base + tf1))
     row = text.splitlines()[2]
-    assert row.startswith("| TF1 Adam epsilon | 3 | 3.23e-03 |") and "| lower | 3.87e-03 |" in row
-    assert "-2.3e-03 (" in row  # the difference of the means, 3.23e-3 - 5.50e-3
-    assert "| 5.50e-03 |" in row  # the baseline's mean over the same seeds
+    ours, baseline = geometric_mean([3e-3, 3.5e-3, 3.2e-3]), geometric_mean([5e-3, 6e-3, 5.5e-3])
+    assert row.startswith(f"| TF1 Adam epsilon | 3 | {ours:.2e} | {baseline:.2e} | {ours / baseline:.2f} (")
+    assert row.endswith("| same seeds | lower |")
     # With two methods in the effects, each row names its method (the same setting on two methods reads apart).
     m3 = [fake_result(method="M3", seed=s, rel_l2=e, **extra) for s, e in enumerate([4e-3, 5e-3]) for extra in
           ({}, {"adam": "tf1"})]
@@ -254,17 +257,6 @@ def test_the_effects_table_and_the_code_details_selection():
 def test_a_causal_run_on_another_network_is_not_the_default_setting():
     run = {"problem": "klein_gordon_causal", "method": "M1", "layers": [2, 60, 60, 60, 60, 60, 1]}
     assert not is_default_setting(run) and is_default_setting({**run, "layers": [2, 50, 50, 50, 50, 50, 1]})
-
-
-def test_the_paired_interval_is_that_of_the_mean_difference_by_hand():
-    a, b = [1.0, 1.3, 0.9, 1.2], [1.1, 1.35, 1.0, 1.3]
-    d = [x - y for x, y in zip(a, b)]
-    half = scipy_stats.t.ppf(0.975, 3) * statistics.stdev(d) / 2
-    low, high = difference_interval(a, b, paired=True)
-    assert (low, high) == (pytest.approx(statistics.fmean(d) - half), pytest.approx(statistics.fmean(d) + half))
-    assert high < 0 < difference_interval(a, b)[1]  # the pairs see what two independent groups cannot
-    with pytest.raises(ValueError, match="one baseline each"):
-        difference_interval(a, b[:3], paired=True)
 
 
 def test_setting_effects_pair_by_seed_only_when_every_seed_has_a_baseline():

@@ -204,7 +204,7 @@ def test_run_study_replaces_its_file_atomically(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("pinn_tutorial.checkpoints.os.fsync", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="no space left on the device"):
         run_study("poisson", "quick", seed=3, folder=tmp_path, device="cpu")
     assert run.path.read_text() == earlier and list(tmp_path.iterdir()) == [run.path]  # no temporary file left
 

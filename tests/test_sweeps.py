@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,11 +39,14 @@ def test_plan_groups_runs_that_share_a_network(tmp_path):
     for job in jobs:
         assert len({e.method in ("M1", "M2") for e in job.experiments}) == 1  # one network per job
     assert len({j.name for j in jobs}) == 4
-    # the reference path and the cavity's stream function (nested autograd) train alone
+    # the reference path (nested autograd) trains alone; the cavity's stream function, whose third derivatives are
+    # now propagated forward (problems.cavity.taylor3), shares an ensemble as the other problems do
     alone = plan([Experiment("helmholtz", "M1", "quick", 0, derivatives="autograd"),
-                  Experiment("cavity_stream", "M1", "quick", 0), Experiment("cavity_stream", "M2", "quick", 0)],
-                 tmp_path)
-    assert [len(j) for j in alone] == [1, 1, 1]
+                  Experiment("helmholtz", "M1", "quick", 1, derivatives="autograd")], tmp_path)
+    assert [len(j) for j in alone] == [1, 1]
+    stream = plan([Experiment("cavity_stream", "M1", "quick", 0), Experiment("cavity_stream", "M2", "quick", 0)],
+                  tmp_path)
+    assert [len(j) for j in stream] == [2]
 
 
 def test_plan_puts_every_settings_lowest_seeds_first(tmp_path):
@@ -141,13 +145,40 @@ def test_a_killed_worker_loses_only_its_progress_since_the_last_checkpoint(tmp_p
     assert history["eval_steps"] == list(range(100, 4001, 100))
 
 
+def _server(reply: bytes) -> socket.socket:
+    """A listening socket on a free local port whose one connection gets ``reply`` once the client has spoken."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(64)
+            connection.sendall(reply)
+            time.sleep(0.5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
 def test_an_address_where_no_ray_cluster_answers_is_one_clear_error():
-    """Ray would retry an unreachable head for minutes; the sweep checks the address first."""
-    with socket.socket() as listener:  # a port that answers
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        check_reachable(f"127.0.0.1:{listener.getsockname()[1]}")
-        check_reachable(f"ray://127.0.0.1:{listener.getsockname()[1]}")
+    """Ray would retry an unreachable head, or a port where something else listens, for minutes; the sweep checks
+    the address first: a gRPC (HTTP/2) server's SETTINGS frame passes, a web server does not."""
+    settings = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # an empty SETTINGS frame, as a gRPC server opens with
+    for prefix in ("", "ray://"):
+        with _server(settings) as grpc:
+            check_reachable(f"{prefix}127.0.0.1:{grpc.getsockname()[1]}")
+    with _server(b"HTTP/1.0 400 Bad request\r\n\r\n") as web:
+        address = f"127.0.0.1:{web.getsockname()[1]}"
+        with pytest.raises(ConfigError, match=f"something answers at {address}, but not a Ray head node"):
+            check_reachable(address, timeout_s=2.0)
+    with socket.socket() as silent:  # accepts, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(ConfigError, match=f"no Ray cluster answers at {address}"):
+            check_reachable(address, timeout_s=1.0)
     for address in ("127.0.0.1:1", "head-node", "ray://127.0.0.1:notaport"):
         with pytest.raises(ConfigError, match=f"no Ray cluster answers at {address}"):
             check_reachable(address, timeout_s=1.0)

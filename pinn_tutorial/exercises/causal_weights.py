@@ -1,4 +1,4 @@
-r"""Chapter 9's exercise on causal training: the weights of the time chunks.
+r"""Chapter 13's exercise on causal training: the weights of the time chunks.
 
 The learner writes ``causal_weights(chunk_losses, epsilon)``: from the residual losses L_r(t_1), ..., L_r(t_M) of
 the M time chunks, in time order, it returns

@@ -1,4 +1,4 @@
-r"""Chapter 8's exercise: the vorticity of the finite-difference reference, from its stream function.
+r"""Chapter 11's exercise: the vorticity of the finite-difference reference, from its stream function.
 
 The learner writes ``vorticity(psi, h)``: given the stream function on the nodes of a uniform grid of the unit
 square (``psi[i, j]`` at x = i h, y = j h, ``h = 1 / n``, the lid at j = n moving at u = 1), it returns omega on
@@ -24,7 +24,7 @@ import torch
 from ..reference import solve_cavity
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch08-cavity-vorticity"
+NAME = "ch11-cavity-vorticity"
 
 # Each part of the grid without the corners: (name, index into [i_x, j_y], what to look at if it is wrong).
 PARTS = [

@@ -1,4 +1,4 @@
-"""Chapter 5's exercise: the forward pass of the gated network, as the paper's equations write it (Eqs. 43-47).
+"""Chapter 7's exercise: the forward pass of the gated network, as the paper's equations write it (Eqs. 43-47).
 
 The learner writes ``gated_forward(X, encoder_u, encoder_v, first, gates, output)``; every layer is a pair (W, b)
 in the paper's row convention h W + b (W of shape (fan_in, fan_out)), ``gates`` a list of such pairs:
@@ -21,7 +21,7 @@ import torch
 from ..networks import ModifiedMLP
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch05-gated-forward"
+NAME = "ch07-gated-forward"
 
 
 def _pair(linear: torch.nn.Linear) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,4 @@
-r"""Chapter 9's exercise on gradient-norm weighting: one update of a term's weight.
+r"""Chapter 13's exercise on gradient-norm weighting: one update of a term's weight.
 
 The learner writes ``gradient_norm_update(weight, residual_grads, term_grads, alpha)``: from the gradients of the
 residual loss and of one other term (each a list of tensors, one per parameter tensor) it returns the new weight

@@ -1,4 +1,4 @@
-"""Chapter 6's exercise: the Helmholtz residual (paper Eq. 35), written with autograd.
+"""Chapter 9's exercise: the Helmholtz residual (paper section 2.2), written with autograd.
 
 The learner writes ``helmholtz_residual(net, xy, a1, a2, k)`` returning, at each of the N points of ``xy`` (shape
 (N, 2), columns x and y), r = u_xx + u_yy + k^2 u - q, with u the network's output and the forcing
@@ -18,7 +18,7 @@ from ..networks import MLP, ModifiedMLP
 from ..problems import Helmholtz
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch06-helmholtz-residual"
+NAME = "ch09-helmholtz-residual"
 
 
 def _points(n: int, seed: int) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Chapter 7's exercise: the initial term of the Klein-Gordon loss (paper Eq. 54), written with autograd.
+"""Chapter 10's exercise: the initial term of the Klein-Gordon loss (paper Eq. 54), written with autograd.
 
 The learner writes ``initial_loss(net, x)``: for positions ``x`` of shape (N, 1) on the initial line t = 0, the
 network takes the inputs (t, x) = (0, x), in that order, and
@@ -20,7 +20,7 @@ from ..networks import MLP
 from ..problems import KleinGordon
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch07-initial-loss"
+NAME = "ch10-initial-loss"
 
 
 def _positions(n: int) -> torch.Tensor:

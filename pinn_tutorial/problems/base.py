@@ -7,6 +7,7 @@ its exact or reference solution, and an evaluation grid. The trainer knows nothi
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
@@ -23,6 +24,13 @@ MAX_FREQUENCY = 1e3  # a bound on a problem's frequencies: far past what a netwo
 def mse(r: torch.Tensor) -> torch.Tensor:
     """Mean squared value of a residual, (1/N) sum_n r_n^2."""
     return r.pow(2).mean()
+
+
+def check_finite(**parameters: float) -> None:
+    """A ValueError naming the first parameter that is not a finite number (NaN passes every comparison)."""
+    for name, value in parameters.items():
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value}")
 
 
 class Problem(ABC):

@@ -2,13 +2,143 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
+from collections import Counter
+
 import torch
+from torch import nn
 
 from ..autodiff import gradient, jet
 from ..metrics import relative_spectral
+from ..networks import MLP, ModifiedMLP
 from ..reference import load_or_solve
 from ..sampling import BoxSampler, box_edges
 from .base import Batch, Field, Problem, mse
+
+# -- the stream function's third derivatives by Taylor mode -------------------------------------------------------
+# The networks' own ``taylor`` carries first and pure second derivatives; the stream function's residual also needs
+# psi_xy and the four third derivatives. ``taylor3`` carries every partial derivative up to third order through the
+# layers, by the same rules one order further (Faa di Bruno for tanh, Leibniz for the gate), as plain tensor
+# operations: one forward pass, no nested autograd, so ``torch.compile`` takes the step whole. A jet maps a
+# multi-index, the sorted input axes of a derivative (() the value, (0,) d/dx, (0, 1) d2/dxdy, (0, 0, 1) d3/dx2dy),
+# to its values at the N points; None stands for a derivative that is identically zero (the input layer's).
+Jet3 = dict[tuple[int, ...], torch.Tensor | None]
+_ORDER = 3
+_KEYS = [k for n in range(1, _ORDER + 1) for k in itertools.combinations_with_replacement(range(2), n)]
+
+
+def _partitions(items: list[int]) -> list[list[list[int]]]:
+    """Every set partition of ``items`` (lists of positions)."""
+    if not items:
+        return [[]]
+    first, rest = items[0], items[1:]
+    out = []
+    for partition in _partitions(rest):
+        out.append([[first], *partition])
+        for k in range(len(partition)):
+            out.append(partition[:k] + [[first, *partition[k]]] + partition[k + 1:])
+    return out
+
+
+def _chain_terms(key: tuple[int, ...]) -> list[tuple[int, tuple[tuple[int, ...], ...], int]]:
+    """Faa di Bruno for d^key g(h): (g's order, the factors' multi-indices, how many partitions give them)."""
+    count = Counter()
+    for partition in _partitions(list(range(len(key)))):
+        factors = tuple(sorted(tuple(sorted(key[i] for i in block)) for block in partition))
+        count[len(partition), factors] += 1
+    return [(order, factors, c) for (order, factors), c in count.items()]
+
+
+def _product_terms(key: tuple[int, ...]) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
+    """Leibniz for d^key (z q): (z's multi-index, q's multi-index, how many subsets give them)."""
+    count = Counter()
+    for size in range(len(key) + 1):
+        for chosen in itertools.combinations(range(len(key)), size):
+            left = tuple(sorted(key[i] for i in chosen))
+            right = tuple(sorted(key[i] for i in range(len(key)) if i not in chosen))
+            count[left, right] += 1
+    return [(left, right, c) for (left, right), c in count.items()]
+
+
+_CHAIN = {key: _chain_terms(key) for key in _KEYS}
+_PRODUCT = {key: _product_terms(key) for key in _KEYS}
+
+
+def _sum(terms: list) -> torch.Tensor | None:
+    terms = [t for t in terms if t is not None]
+    return None if not terms else functools.reduce(torch.add, terms)
+
+
+def _times(c: int, factors: list) -> torch.Tensor | None:
+    if any(f is None for f in factors):
+        return None
+    product = functools.reduce(torch.mul, factors)
+    return product if c == 1 else c * product
+
+
+def _tanh3(h: Jet3) -> Jet3:
+    """a = tanh(h) with its derivatives to third order; tanh' = s, tanh'' = -2 a s, tanh''' = -2 s (s - 2 a^2)."""
+    a = torch.tanh(h[()])
+    s = 1 - a * a
+    g = {1: s, 2: -2 * a * s, 3: -2 * s * (s - 2 * a * a)}
+    out = {(): a}
+    for key in _KEYS:
+        out[key] = _sum([_times(c, [g[order], *(h[f] for f in factors)]) for order, factors, c in _CHAIN[key]])
+    return out
+
+
+def _linear3(z: Jet3, linear: nn.Linear) -> Jet3:
+    """W z + b: the bias enters the value only; every derivative present goes through one matrix product."""
+    w = linear.weight.T
+    present = [k for k in _KEYS if z[k] is not None]
+    out = dict.fromkeys(_KEYS)
+    out[()] = torch.addmm(linear.bias, z[()], w)
+    if present:
+        stacked = torch.stack([z[k] for k in present]) @ w
+        out.update(zip(present, stacked.unbind(0)))
+    return out
+
+
+def _input3(x: torch.Tensor, net: nn.Module, linear: nn.Linear) -> Jet3:
+    """W x~ + b of the standardised input x~ = (x - mean) / std: d/dx_k = W e_k / std_k, the rest zero."""
+    out = dict.fromkeys(_KEYS)
+    out[()] = torch.addmm(linear.bias, net.standardise(x), linear.weight.T)
+    for k in range(2):
+        out[(k,)] = (linear.weight[:, k] / net.input_std[k]).unsqueeze(0)
+    return out
+
+
+def _gate3(p: Jet3, z: Jet3, q: Jet3) -> Jet3:
+    """p + z q by the product rule."""
+    out = {(): torch.addcmul(p[()], z[()], q[()])}
+    for key in _KEYS:
+        out[key] = _sum([p[key], *(_times(c, [z[left], q[right]]) for left, right, c in _PRODUCT[key])])
+    return out
+
+
+def _minus(a: Jet3, b: Jet3) -> Jet3:
+    return {k: a[k] if b[k] is None else (-b[k] if a[k] is None else a[k] - b[k]) for k in a}
+
+
+def taylor3(net: MLP | ModifiedMLP, x: torch.Tensor) -> Jet3:
+    """The network's outputs at x, shape (N, m), with every partial derivative up to third order in (x, y)."""
+    if isinstance(net, ModifiedMLP):
+        u = _tanh3(_input3(x, net, net.encoder_u))
+        v = _tanh3(_input3(x, net, net.encoder_v))
+        first, *gates = net.linears[:-1]
+        if net.variant == "paper":
+            base, diff, h = u, _minus(v, u), _tanh3(_input3(x, net, first))
+        else:
+            base, diff = v, _minus(u, v)
+            h = _gate3(base, _tanh3(_input3(x, net, first)), diff)
+        for linear in gates:
+            h = _gate3(base, _tanh3(_linear3(h, linear)), diff)
+    else:
+        h = _tanh3(_input3(x, net, net.linears[0]))
+        for linear in net.linears[1:-1]:
+            h = _tanh3(_linear3(h, linear))
+    return _linear3(h, net.linears[-1])
 
 
 class _Cavity(Problem):
@@ -82,17 +212,16 @@ class CavityStreamFunction(_Cavity):
 
     Loss (original code): L_r = mean r_u^2 + mean r_v^2 and L_b = the sum over the four walls of
     the mean squared velocity error (u and v entries together). These need third derivatives of
-    psi, mixed ones included. The first and pure second derivatives come from ``jet`` (forward
-    propagation through the library's networks, nested autograd for any other callable); the
-    third-order ones are one reverse-mode derivative of those: psi_xy from psi_y, and
-    (psi_xxx, psi_xxy), (psi_xyy, psi_yyy) from psi_xx and psi_yy. Net: 3 hidden layers of 50
-    (the code's; the paper says "5-layer").
+    psi, mixed ones included. On the library's networks they come from ``taylor3``, every
+    derivative to third order carried forward through the layers (Taylor mode): plain tensor
+    operations, so the step compiles like the other problems'. Any other callable (and the
+    reference path, ``derivatives="autograd"``) takes nested reverse-mode autograd. Net: 3 hidden
+    layers of 50 (the code's; the paper says "5-layer").
     """
 
     name = "cavity_stream"
     terms = ("residual", "boundary")
     default_layers = [2, 50, 50, 50, 2]
-    compilable = False  # nested autograd inside: torch.compile would only break the graph
 
     def velocity(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """(u, v) = (psi_y, -psi_x)."""
@@ -101,20 +230,31 @@ class CavityStreamFunction(_Cavity):
 
     def residual(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """(r_u, r_v) of the momentum equations, shape (N, 2) (Eq. 56 with u = psi_y, v = -psi_x)."""
-        x = x.detach().requires_grad_(True)
-        d = jet(net, x)
-        psi_x, psi_y = d.d1[:, :, 0]
-        p_x, p_y = d.d1[:, :, 1]
-        psi_xx, psi_yy = d.d2[0, :, 0], d.d2[1, :, 0]
-        psi_xy = gradient(psi_y, x)[:, 0]
-        psi_xxx, psi_xxy = gradient(psi_xx, x).unbind(1)
-        psi_xyy, psi_yyy = gradient(psi_yy, x).unbind(1)
+        psi_x, psi_y, psi_xx, psi_xy, psi_yy, psi_xxx, psi_xxy, psi_xyy, psi_yyy, p_x, p_y = self._derivatives(net, x)
         u, v = psi_y, -psi_x
         u_x, u_y, v_x, v_y = psi_xy, psi_yy, -psi_xx, -psi_xy
         u_xx, u_yy, v_xx, v_yy = psi_xxy, psi_yyy, -psi_xxx, -psi_xyy
         r_u = u * u_x + v * u_y + p_x - (u_xx + u_yy) / self.re
         r_v = u * v_x + v * v_y + p_y - (v_xx + v_yy) / self.re
         return torch.stack([r_u, r_v], dim=1)
+
+    @staticmethod
+    def _derivatives(net: Field, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """psi's derivatives to third order (x, y, xx, xy, yy, xxx, xxy, xyy, yyy), then p_x and p_y."""
+        if isinstance(net, (MLP, ModifiedMLP)):  # Taylor mode, every derivative in one forward pass
+            d = taylor3(net, x)
+            psi = [d[k][:, 0] for k in _KEYS]
+            return (*psi, d[(0,)][:, 1], d[(1,)][:, 1])
+        # nested reverse mode: first and pure second derivatives from jet, then one reverse pass on top
+        x = x.detach().requires_grad_(True)
+        d = jet(net, x, method="autograd")
+        psi_x, psi_y = d.d1[:, :, 0]
+        p_x, p_y = d.d1[:, :, 1]
+        psi_xx, psi_yy = d.d2[0, :, 0], d.d2[1, :, 0]
+        psi_xy = gradient(psi_y, x)[:, 0]
+        psi_xxx, psi_xxy = gradient(psi_xx, x).unbind(1)
+        psi_xyy, psi_yyy = gradient(psi_yy, x).unbind(1)
+        return psi_x, psi_y, psi_xx, psi_xy, psi_yy, psi_xxx, psi_xxy, psi_xyy, psi_yyy, p_x, p_y
 
     def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
         r = self.residual(net, batch["residual"])

@@ -1,4 +1,7 @@
-"""The 2-D Helmholtz benchmark (paper section 2.2 and 3.1)."""
+"""The 2-D Helmholtz benchmark (paper section 2.2, with Figs. 1-2; its results in section 3.1).
+
+Sections and figures are those of arXiv:2001.04536 v1.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler, box_edges
-from .base import MAX_FREQUENCY, Batch, Field, Problem, mse
+from .base import MAX_FREQUENCY, Batch, Field, Problem, check_finite, mse
 
 
 class Helmholtz(Problem):
-    """Helmholtz equation  Δu + k^2 u = q  on [-1, 1]^2 with u = h on the boundary (Eqs. 35-36).
+    """Helmholtz equation  Δu + k^2 u = q  on [-1, 1]^2 with u = h on the boundary (section 2.2).
 
     The exact solution u = sin(a1 pi x) sin(a2 pi y) fixes the forcing
     q = (k^2 - (a1 pi)^2 - (a2 pi)^2) sin(a1 pi x) sin(a2 pi y) and the boundary data h (zero
@@ -29,6 +32,7 @@ class Helmholtz(Problem):
     default_layers = [2, 50, 50, 50, 1]
 
     def __init__(self, a1: float = 1.0, a2: float = 4.0, k: float = 1.0):
+        check_finite(a1=a1, a2=a2, k=k)
         if a1 == 0 or a2 == 0:  # the exact solution would be u = 0, against which no error is relative
             raise ValueError(f"a1 and a2 must be non-zero, got a1={a1}, a2={a2}")
         too_large = [f"{name}={value}" for name, value in (("a1", a1), ("a2", a2), ("k", k))
@@ -51,7 +55,7 @@ class Helmholtz(Problem):
         return factor * self.exact(x).reshape(-1)
 
     def residual(self, net: Field, x: torch.Tensor) -> torch.Tensor:
-        """r = u_xx + u_yy + k^2 u - q  (paper Eq. 35), shape (N,)."""
+        """r = u_xx + u_yy + k^2 u - q  (paper section 2.2), shape (N,)."""
         u = jet(net, x)
         return (u.laplacian() + self.k**2 * u.value).reshape(-1) - self.forcing(x)
 

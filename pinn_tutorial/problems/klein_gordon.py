@@ -8,7 +8,7 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler
-from .base import Batch, Field, Problem, mse
+from .base import Batch, Field, Problem, check_finite, mse
 
 MAX_POWER = 9  # of the nonlinear term u^k; the paper's is 3 (cubic), and the forcing grows like |u|^k
 
@@ -35,6 +35,7 @@ class KleinGordon(Problem):
     default_layers = [2, 50, 50, 50, 50, 50, 1]
 
     def __init__(self, alpha: float = -1.0, beta: float = 0.0, gamma: float = 1.0, k: int = 3):
+        check_finite(alpha=alpha, beta=beta, gamma=gamma, k=k)
         if not (float(k).is_integer() and 0 <= k <= MAX_POWER):  # u < 0 somewhere: u^k needs a whole k
             raise ValueError(f"the power k must be a whole number from 0 to {MAX_POWER}, got {k}")
         self.alpha, self.beta, self.gamma, self.k = alpha, beta, gamma, k

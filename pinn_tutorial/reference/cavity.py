@@ -265,6 +265,13 @@ def _cache_path(re: float, n: int, cache_dir: str | os.PathLike | None) -> Path:
     return Path(cache_dir) / f"cavity_re{re:g}_n{n}.npz"
 
 
+# How far a solved Re = 100 cavity may sit from Ghia et al.'s centreline velocities: a few thousandths on the 128 x
+# 128 grid, five hundredths on a 16 x 16 one; a zeroed or stale solution is off by tenths (the lid's flow near the
+# top reaches u = 0.84). More than this, and a cached solution is not the solution.
+GHIA_TOLERANCE = 0.1
+GHIA_MIN_CELLS = 16  # on coarser grids a solved cavity itself may be that far off
+
+
 def _read_cache(path: Path, re: float, n: int) -> CavitySolution | None:
     """The cached solution, or ``None`` if the file is missing, unreadable or for other parameters."""
     try:
@@ -279,6 +286,16 @@ def _read_cache(path: Path, re: float, n: int) -> CavitySolution | None:
     grids = (solution.psi, solution.omega, solution.u, solution.v)
     if (solution.re != re or solution.n != n or any(a.shape != (n + 1, n + 1) for a in grids)
             or solution.x.shape != (n + 1,) or solution.y.shape != (n + 1,)):
+        return None
+    # Right metadata is not a right solution (a stale, zeroed or tampered file): it must be finite and, at Re = 100,
+    # agree with Ghia et al. as a solved one does (a few milliseconds).
+    if not all(np.isfinite(a).all() for a in (solution.x, solution.y, *grids)):
+        warnings.warn(f"the cached cavity solution {path} holds values that are not finite; solving it again",
+                      stacklevel=3)
+        return None
+    if re == 100.0 and n >= GHIA_MIN_CELLS and max(compare_with_ghia(solution).values()) > GHIA_TOLERANCE:
+        warnings.warn(f"the cached cavity solution {path} does not agree with Ghia et al. (1982); solving it again",
+                      stacklevel=3)
         return None
     return solution
 
