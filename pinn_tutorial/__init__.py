@@ -23,6 +23,8 @@ arXiv:2001.04536), module by module:
 - ``studies``: the paper's diagnostic experiments built from them (Poisson gradient scaling, stiffness);
 - ``experiments``: one run (or one ensemble of runs) and its JSON result files;
 - ``sweeps``: many runs at once: ensembles trained by local worker processes or on a Ray cluster;
+- ``comparison``: comparing errors over seeds on the log scale: ours with the paper's figures (its own spread
+  counted), settings paired by seed, many comparisons at once;
 - ``reproduction``: the paper's tables: every method on a benchmark, several seeds, ours beside theirs;
 - ``paper``: the numbers the paper reports, each with its source;
 - ``bench``: how fast a training step is on each derivative path, and many runs in each layout;

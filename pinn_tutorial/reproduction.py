@@ -278,7 +278,7 @@ def multiplicity_note(rows: list[dict]) -> str:
     adjusted = sum(holm([r["p_value"] for r in tested]))  # these rows as the family, whatever was summarised with them
     return (f"{len(tested)} comparisons with the paper, {differ} outside their 95% interval; chance alone would put "
             f"about {expected_by_chance(len(tested)):.1f} outside if all agreed; after Holm's adjustment for the "
-            f"{len(tested)}, {adjusted} still differ.")
+            f"{len(tested)}, {adjusted} still {'differs' if adjusted == 1 else 'differ'}.")
 
 
 def format_effects(effects: list[dict]) -> str:

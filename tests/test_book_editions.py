@@ -261,6 +261,34 @@ def test_every_figure_has_alt_text_and_a_numbered_caption(both_editions):
             assert outputs <= in_figures, f"{page.name}: figures without a numbered caption: {outputs - in_figures}"
 
 
+# An interval of errors as the book prints one ("a to b", "a \u2013 b" or "(a, b)", errors in e-notation) with a
+# negative lower end. (A negative value in plain notation is no error: "the prediction ranges from -5.3 to 6.6".)
+NEGATIVE_INTERVAL = re.compile(
+    r"(?<![\w.])[-\u2212]\d+(?:\.\d+)?e[-+\u2212]?\d+\s*(?:to|,|\u2013)\s*[-\u2212]?\d")
+
+
+def negative_intervals(text: str) -> list[str]:
+    """Every interval with a negative lower end in ``text`` (an error's interval can have none)."""
+    return [m.group(0) for m in NEGATIVE_INTERVAL.finditer(text)]
+
+
+def test_the_negative_interval_scan_finds_one_and_passes_the_rest():
+    assert negative_intervals("interval -4.94e-03 to 2.29e-01") == ["-4.94e-03 to 2"]
+    assert negative_intervals("from \u22121.0e-02 \u2013 3e-01") and negative_intervals("(-3e-01, 5e-01)")
+    assert not negative_intervals("interval 4.94e-03 to 2.29e-01, ratio 1.48 (1.30 to 1.70), step 10-20, x-1 to 2, "
+                                  "on [\u22121, 1], values from -5.3 to 6.6")
+
+
+@pytest.mark.book
+def test_no_page_shows_an_error_interval_with_a_negative_bound(both_editions):
+    """Errors are positive: the book's intervals are on log errors (pinn_tutorial.comparison). Chapter 8's figure draws
+    the one arithmetic interval that goes below zero, as the reason; no page prints one."""
+    for html_dir in both_editions[:2]:
+        for page in sorted(html_dir.rglob("*.html")):
+            text = html.unescape(re.sub(r"<script\b.*?</script>|<[^>]+>", " ", page.read_text(), flags=re.S))
+            assert not negative_intervals(text), f"{page.relative_to(html_dir)}: {negative_intervals(text)[:5]}"
+
+
 @pytest.mark.book
 def test_a_planted_solution_sentence_is_found(both_editions, tmp_path):
     instructor_html, student_html, distribution, sources = both_editions

@@ -125,8 +125,9 @@ def test_sampled_input_scaling_is_the_statistics_of_the_seeded_draw():
 def test_the_details_name_their_runs_and_rows():
     exp = Experiment("helmholtz", "M4", "paper", 1, lambda_update="after_step", input_scaling="sampled", adam="tf1")
     assert exp.stem() == "helmholtz_M4-code_paper_lambda-after_sampled-scaling_tf1-adam_seed1"
-    # lambda_update means nothing without Algorithm 1: M3's run is the default one
-    assert Experiment("helmholtz", "M3", "paper", 1, lambda_update="after_step").stem() == "helmholtz_M3_paper_seed1"
+    # lambda_update means nothing without Algorithm 1: for M3 it is refused (the run would be the default one)
+    with pytest.raises(ConfigError, match="M3 .* has no use for lambda_update"):
+        Experiment("helmholtz", "M3", "paper", 1, lambda_update="after_step")
     # an ensemble shares one Adam, so the Adam form splits ensembles; the others do not
     default = Experiment("helmholtz", "M4", "paper", 1)
     assert ensemble_key(exp) != ensemble_key(default)

@@ -12,7 +12,9 @@ It reports
 - a term mentioned in a chapter before the one that teaches it;
 - a term whose first mention, in the first chapter that mentions it, is not inside a ``{term}`` role for it
   ({term}`collocation points <collocation point>`);
-- a term that the chapter said to teach it never mentions, and a "Taught in" that names no chapter of the book.
+- a term that the chapter said to teach it never mentions, and a "Taught in" that names no chapter of the book;
+- a ``{term}`` role in a chapter's title (its first heading): a title is no place for a link, and the term's
+  first use in the text carries it. A title's words still count as a use for the first check.
 """
 
 from __future__ import annotations
@@ -106,6 +108,12 @@ def markdown(path: Path) -> str:
     return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
+def title_and_body(text: str) -> tuple[str, str]:
+    """A chapter's title (the text of its first heading, if the markdown starts with one) and the rest."""
+    title = re.match(r"\A\s*#[ \t]+([^\n]*)", text)
+    return (title.group(1), text[title.end():]) if title else ("", text)
+
+
 def without_code(text: str) -> str:
     """The text without fenced code (fences with no info string, a language, or a code directive); the bodies of
     directives with prose bodies (exercises, solutions, admonitions) stay, without their fence lines."""
@@ -194,7 +202,11 @@ def check_glossary(root: Path = ROOT) -> list[str]:
     names = [name for name, _ in book]
     problems = [f"_toc.yml lists {path.relative_to(root)}, which does not exist" for _, path in book
                 if not path.exists()]
-    prose = {name: segments(markdown(path)) for name, path in book if path.exists()}
+    split = {name: title_and_body(markdown(path)) for name, path in book if path.exists()}
+    titles = {name: segments(title) for name, (title, _) in split.items()}
+    prose = {name: segments(body) for name, (_, body) in split.items()}
+    problems += [f"{name}: a {{term}} role in its title; link the term's first use in the text instead"
+                 for name in names if any(part.term for part in titles.get(name, []))]
     for term, taught in terms.items():
         if taught not in names:
             problems.append(f"{term!r}: its definition's 'Taught in' names {taught or 'no chapter'}, "
@@ -202,14 +214,16 @@ def check_glossary(root: Path = ROOT) -> list[str]:
             continue
         mentioned = [(name, first_mention(prose[name], term)) for name in names if name in prose]
         mentioned = [(name, part) for name, part in mentioned if part is not None]
-        if mentioned:
+        used = [name for name in names if name in prose
+                and (first_mention(titles[name], term) or first_mention(prose[name], term))]
+        if used and names.index(used[0]) < names.index(taught):
+            problems.append(f"{term!r}: used in {used[0]}, before {taught}, the chapter that teaches it")
+        elif mentioned:
             name, part = mentioned[0]
-            if names.index(name) < names.index(taught):
-                problems.append(f"{term!r}: used in {name}, before {taught}, the chapter that teaches it")
-            elif part.term is None or part.term.lower() != term.lower():
+            if part.term is None or part.term.lower() != term.lower():
                 problems.append(f"{term!r}: its first use, in {name}, is not linked to the glossary "
                                 f"(write {{term}}`{term}`, or {{term}}`text <{term}>`)")
-        if not any(name == taught for name, _ in mentioned):
+        if taught not in used:
             problems.append(f"{term!r}: {taught}, the chapter that teaches it, never mentions it")
     return problems
 
@@ -286,3 +300,13 @@ def test_the_check_fails_a_first_use_that_is_not_linked(tmp_path):
     second = ["# Second\n\nA widget, not linked, and then a {term}`widget`."]
     problems = check_glossary(small_book(tmp_path, GOOD_FIRST, second))
     assert len(problems) == 1 and problems[0].startswith("'widget': its first use, in 02_second, is not linked")
+
+
+def test_the_check_fails_a_link_in_a_title_and_reads_the_title_as_a_use(tmp_path):
+    linked_title = ["# A {term}`gizmo`\n\nThen a {term}`gizmo` in the text.", GOOD_FIRST[1]]
+    problems = check_glossary(small_book(tmp_path, linked_title, GOOD_SECOND))
+    assert problems == ["01_first: a {term} role in its title; link the term's first use in the text instead"]
+    plain_title = ["# A gizmo and a widget\n\nThen a {term}`gizmo` in the text.", GOOD_FIRST[1]]
+    (tmp_path / "other").mkdir()
+    problems = check_glossary(small_book(tmp_path / "other", plain_title, GOOD_SECOND))
+    assert problems == ["'widget': used in 01_first, before 02_second, the chapter that teaches it"]

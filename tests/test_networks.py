@@ -61,7 +61,7 @@ def test_both_variants_have_the_same_parameters_and_two_more_layers_than_the_mlp
 def test_bad_inputs_are_refused_clearly():
     with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
         MLP([2, 10, 1])(torch.zeros(3, 3))
-    with pytest.raises(ConfigError, match="variant 'keras'; choose one of: paper, code"):
+    with pytest.raises(ConfigError, match="variant 'keras'; choose one of: code, paper"):
         ModifiedMLP([2, 10, 1], variant="keras")
     with pytest.raises(ValueError, match="one width"):
         ModifiedMLP([2, 10, 20, 1])

@@ -72,7 +72,8 @@ def test_a_run_is_held_against_its_networks_cell_of_table_2():
     wide = reported_for_network("helmholtz", "M2", 7, 100)
     assert (wide.rel_l2, wide.source) == (4.52e-3, "Table 2, 7 hidden layers x 100, mean of 10 trials")
     assert reported_for_network("helmholtz", "M4", 4, 50) == reported("helmholtz", "M4")  # no cell: the caption
-    assert reported_for_network("klein_gordon", "M4", 3, 50).source == "Table 3"
+    assert reported_for_network("klein_gordon", "M4", 5, 50).source == "Table 3"  # the paper's network
+    assert reported_for_network("klein_gordon", "M4", 3, 50) is None  # another network: no figure
 
 
 def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):

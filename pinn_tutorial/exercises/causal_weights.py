@@ -18,7 +18,7 @@ import torch
 from ..problems import CausalTraining, KleinGordon
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch09-causal-weights"
+NAME = "ch13-causal-weights"
 
 FORMULA = "w_i = exp(-epsilon * (L_1 + ... + L_{i-1})): the losses of the chunks before chunk i, times -epsilon."
 

@@ -19,7 +19,7 @@ import torch
 from ..weighting import GradientNormWeighting
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch09-gradient-norm-update"
+NAME = "ch13-gradient-norm-update"
 
 
 def _library_update(weight: float, residual_grads: list, term_grads: list, alpha: float) -> float:

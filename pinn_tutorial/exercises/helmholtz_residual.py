@@ -1,7 +1,7 @@
 """Chapter 9's exercise: the Helmholtz residual (paper section 2.2), written with autograd.
 
 The learner writes ``helmholtz_residual(net, xy, a1, a2, k)`` returning, at each of the N points of ``xy`` (shape
-(N, 2), columns x and y), r = u_xx + u_yy + k^2 u - q, with u the network's output and the forcing
+(N, 2), columns x and y), r_theta = u_xx + u_yy + k^2 u - q with u = u_theta the network's output, and the forcing
 q = (k^2 - (a1 pi)^2 - (a2 pi)^2) sin(a1 pi x) sin(a2 pi y) of the exact solution u = sin(a1 pi x) sin(a2 pi y).
 The check compares it with ``Helmholtz.residual`` on two networks (k = 0 first, so that the k^2 u term is tested
 apart from the rest), with zero on the exact solution, and compares the parameter gradients of the mean squared
