@@ -57,3 +57,33 @@ def test_page_code_cells_run_and_their_checks_hold(page, monkeypatch):
     namespace: dict = {"__name__": f"page_{page.stem}"}
     for i, cell in enumerate(cells):  # the book's own cells, in one namespace, as the build runs them
         exec(compile(cell, f"{page.name}, code cell {i}", "exec"), namespace)
+
+
+# A chapter is one 90-minute session by the course guide's plan: about 2,500 words of prose, exercises and quiz
+# included, or fewer.
+SESSION_WORDS = 2500
+
+
+def prose_words(notebook: dict) -> int:
+    """Words of prose in a notebook's Markdown cells: display math, directive options and code fences left out,
+    inline math counted as one word."""
+    text = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"```.*?\n", "\n", text)
+    text = re.sub(r"^:[a-z-]+:.*$", " ", text, flags=re.M)
+    text = re.sub(r"\$[^$]*\$", " x ", text)
+    return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
+
+
+def test_prose_words_count_what_a_reader_reads():
+    cell = {"cell_type": "markdown", "source": ["# A title\n", "\n", "The loss $L = a + b$ falls.\n", "\n",
+                                                "$$\nL = \\sum_i r_i^2\n$$\n", "```{exercise} Two\n",
+                                                ":label: ch01-x\n", "\n", "Do it.\n", "```\n"]}
+    code = {"cell_type": "code", "source": ["many words in code are not prose at all\n"]}
+    assert prose_words({"cells": [cell, code]}) == 8  # A title The loss x falls Do it: no math, fence or option
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_each_chapter_is_one_session_of_prose(chapter):
+    words = prose_words(json.loads(chapter.read_text()))
+    assert words <= SESSION_WORDS, f"{chapter.name}: {words:,} words of prose, more than a session's {SESSION_WORDS:,}"
