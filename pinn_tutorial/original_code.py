@@ -535,6 +535,8 @@ def run(setting: Setting, checkout: str | Path, out: str | Path, python: str, co
 
     An existing result file is returned as it is unless ``force``.
     """
+    if not Path(checkout).is_dir():  # bad input is refused whether or not the run is done
+        raise ConfigError(f"no checkout folder {checkout}")
     path = Path(out) / f"{setting.stem()}.json"
     if path.is_file() and not force:
         if progress:
