@@ -166,6 +166,16 @@ def _one_by_one(train_step: Callable[[], object]) -> Callable[[int], None]:
     return train
 
 
+def _time_interleaved(timed: dict, rows: dict, repeats: int, steps: int, device: torch.device) -> None:
+    """Time each ``timed[key]`` (``train(steps)``) ``repeats`` times into ``rows[key]["times"]``, interleaved, so that
+    a slow spell of the machine hits every row alike, and set each row's ``ms_per_step`` to its median."""
+    for _ in range(repeats):
+        for key, train in timed.items():
+            rows[key]["times"].append(_time_steps(train, steps, device))
+    for row in rows.values():
+        row["ms_per_step"] = statistics.median(row["times"])
+
+
 def _trainer_steps(trainer: Trainer, weighting: Weighting) -> Callable[[int], None]:
     """train(n): n steps of ``trainer`` under ``weighting`` (one trainer serves both weightings)."""
     def train(steps: int) -> None:
@@ -212,11 +222,7 @@ def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 5
                 _time_steps(timed[net_name, path, w], warmup, dev)  # the first steps compile
     for key in timed:
         rows[key] = {"network": key[0], "path": key[1], "weighting": key[2], "times": []}
-    for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
-        for key, train in timed.items():
-            rows[key]["times"].append(_time_steps(train, steps, dev))
-    for row in rows.values():
-        row["ms_per_step"] = statistics.median(row["times"])
+    _time_interleaved(timed, rows, repeats, steps, dev)
     for (net_name, path, w), row in rows.items():
         row["vs_nested"] = row["ms_per_step"] / rows[net_name, paths[0], w]["ms_per_step"]
         row["vs_fixed"] = row["ms_per_step"] / rows[net_name, path, "fixed"]["ms_per_step"]
@@ -651,11 +657,7 @@ def cavity_step_times(repeats: int = 5, steps: int = 50, warmup: int = 20,
                     raise RuntimeError(f"the {formulation} {method} step did not compile; its row would be eager")
                 rows[formulation, method, path] = {"formulation": formulation, "method": method, "path": path,
                                                    "times": []}
-    for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every row alike
-        for key, train in timed.items():
-            rows[key]["times"].append(_time_steps(train, steps, dev))
-    for row in rows.values():
-        row["ms_per_step"] = statistics.median(row["times"])
+    _time_interleaved(timed, rows, repeats, steps, dev)
     for (formulation, method, path), row in rows.items():
         row["vs_nested"] = row["ms_per_step"] / rows[formulation, method, paths[0]]["ms_per_step"]
         row["vs_velocity"] = row["ms_per_step"] / rows["velocity-pressure", method, path]["ms_per_step"]

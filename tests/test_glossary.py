@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from test_rendered_book import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,22 +80,8 @@ def glossary(page: Path) -> dict[str, str]:
 
 def chapters(root: Path) -> list[tuple[str, Path]]:
     """The chapters in the order of ``_toc.yml``: its entries whose file is a notebook, as (name, path)."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
     found = []
-    for file in files:
+    for file in toc_files(root):
         path = root / f"{file}.ipynb"
         if path.exists() or not (root / f"{file}.md").exists():  # a missing chapter is reported by the reader
             found.append((Path(file).name, path))

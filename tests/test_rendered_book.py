@@ -323,11 +323,11 @@ def book_pages(html_dir: Path) -> tuple[list[str], dict[str, str]]:
     return pages, skipped
 
 
-def toc_pages() -> tuple[list[str], list[str]]:
-    """Pages the book's _toc.yml promises (as book/X.html) whose source exists, and entries with no source yet."""
+def toc_files(root: Path = ROOT) -> list[str]:
+    """Every file the book's _toc.yml names, in its order: the root page first, then each entry's ``file``."""
     import yaml
 
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = [toc["root"]]
 
     def walk(node):
@@ -341,6 +341,12 @@ def toc_pages() -> tuple[list[str], list[str]]:
                 walk(item)
 
     walk({k: v for k, v in toc.items() if k != "root"})
+    return files
+
+
+def toc_pages() -> tuple[list[str], list[str]]:
+    """Pages the book's _toc.yml promises (as book/X.html) whose source exists, and entries with no source yet."""
+    files = toc_files()
     present = [f for f in files if any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
     return [f"{f}.html" for f in present], [f for f in files if f not in present]
 

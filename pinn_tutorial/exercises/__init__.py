@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 import torch
 
+from ..diagnostics import term_gradients
+from ..networks import MLP
+from ..problems import Helmholtz
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -74,3 +78,14 @@ def expect_close(name: str, got: object, expected: torch.Tensor, hint: str, rtol
     if not torch.allclose(got.to(expected.dtype), expected, rtol=rtol, atol=atol):
         worst = (got.to(expected.dtype) - expected).abs().max().item()
         raise CaseFailed(f"{name} is off by up to {worst:.3g}. {hint}")
+
+
+def helmholtz_gradients() -> dict[str, list[torch.Tensor]]:
+    """Each Helmholtz loss term's gradients w.r.t. the weight matrices of a small seeded network (2-10-10-1) on 16
+    points (``diagnostics.term_gradients``): the checks' case on a real network. The learner's random stream is
+    left as it was."""
+    problem = Helmholtz(a1=1.0, a2=4.0)
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        net = MLP([2, 10, 10, 1], *problem.input_scaling())
+    return term_gradients(problem, net, problem.sample(16, torch.Generator().manual_seed(0)))

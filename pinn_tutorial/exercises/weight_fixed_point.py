@@ -20,11 +20,8 @@ from collections.abc import Callable
 
 import torch
 
-from ..diagnostics import term_gradients
-from ..networks import MLP
-from ..problems import Helmholtz
 from ..weighting import ANNEALING_FORMS, LearningRateAnnealing
-from . import CaseFailed, CheckResult, expect_close, run_cases
+from . import CaseFailed, CheckResult, expect_close, helmholtz_gradients, run_cases
 
 NAME = "ch05-fixed-point"
 
@@ -71,11 +68,7 @@ def check(settle: Callable) -> CheckResult:
                 rtol=1e-4)
 
     def against_the_library() -> None:
-        problem = Helmholtz(a1=1.0, a2=4.0)
-        with torch.random.fork_rng():  # the learner's own random stream is left as it was
-            torch.manual_seed(3)
-            net = MLP([2, 10, 10, 1], *problem.input_scaling())
-        grads = term_gradients(problem, net, problem.sample(16, torch.Generator().manual_seed(0)))
+        grads = helmholtz_gradients()
         for name in ("paper", "code"):
             spec = ANNEALING_FORMS[name]
             annealing = LearningRateAnnealing(["boundary"], form=name)
