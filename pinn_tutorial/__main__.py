@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import os
 import signal
-import sys
 
-if __name__ == "__main__":  # Ctrl-C while the command line loads (torch takes seconds): exit quietly, not a traceback
-    signal.signal(signal.SIGINT, lambda signum, frame: sys.exit(130))
+if __name__ == "__main__":  # Ctrl-C while the command line loads (torch takes seconds): exit quietly, not a traceback.
+    # os._exit, not sys.exit: SystemExit raised inside a half-done import (numpy's) fails again in the clean-up.
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
 
 import argparse
-import os
 import shlex
+import sys
 import warnings
 from dataclasses import replace
 from pathlib import Path

@@ -32,6 +32,7 @@ from .diagnostics import GradientMonitor
 from .experiments import check_targets, git_commit, machine, write_json
 from .methods import build
 from .problems import Helmholtz, Poisson1D, Problem
+from .tables import markdown_table
 from .training import Trainer
 
 
@@ -52,21 +53,6 @@ def _train_monitored(problem: Problem, method: str, monitor: GradientMonitor, bu
     if trainer.steps % monitor.every:  # the last step is not a multiple of every: record the end of training
         monitor.record(trainer, trainer.steps)
     return trainer
-
-
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
-    """A Markdown table, columns padded to one width so that it also reads as plain text.
-
-    The first ``left`` columns (names) are left-aligned, the others (numbers) right-aligned. No cell may
-    hold a ``|``."""
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [str(c).ljust(w) if k < left else str(c).rjust(w) for k, (c, w) in enumerate(zip(cells, widths))]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join(":" + "-" * (w + 1) if k < left else "-" * (w + 1) + ":" for k, w in enumerate(widths)) + "|"
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
 # -- gradient scaling on 1-D Poisson -----------------------------------------------------------
@@ -128,11 +114,11 @@ class PoissonScaling:
         slopes against C beside the bounds' exponents."""
         title = (f"1-D Poisson u = sin(C x), M1, {self.budget} budget ({self.steps} steps), seed {self.seed}: "
                  f"||grad L||_inf over all weight matrices, median over steps >= {self.steps // 2}")
-        norms = _markdown_table(
+        norms = markdown_table(
             ["C", "grad L_r", "grad L_b", "ratio", "rel. L2"],
             [[f"{r['C']:g}", f"{r['grad_residual']:.3e}", f"{r['grad_boundary']:.3e}", f"{r['ratio']:.3e}",
               f"{r['rel_l2']:.2e}"] for r in self.rows()])
-        slopes = _markdown_table(
+        slopes = markdown_table(
             ["log-log slope against C", "trained", "at init", "bound", "from"],
             [[name, f"{self.slopes[term]:.2f}", f"{self.initial_slopes[term]:.2f}", f"{self.bounds[term]:g}", eq]
              for term, name, eq in (("residual", "grad L_r", "Eq. 15"), ("boundary", "grad L_b", "Eq. 14"),
@@ -300,7 +286,7 @@ class StiffnessStudy:
                 for run in self.runs]
         header = ["problem", "method", "L_r end", "L_r max", "L_b end", "L_b max", "2/sigma(L_r) end", "final lr",
                   "rel. L2"]
-        return f"{title}\n\n{_markdown_table(header, rows, left=2)}"
+        return f"{title}\n\n{markdown_table(header, rows, left=2)}"
 
 
 def stiffness_study(budget: str | Budget | None = None, seed: int = 0, steps: int | None = None,

@@ -1,10 +1,14 @@
 """The book's chapters are committed clean and start the same way; its Markdown pages' code cells run."""
 
+import ast
 import json
 import re
+import sys
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -31,6 +35,31 @@ def test_first_code_cell_installs_only_in_colab(chapter):
     assert '"google.colab" in sys.modules' in first and "pip install" in first
     # The chapters' extra (the quizzes), and a clone that the student distribution points at the student branch.
     assert "[chapters]" in first and "--branch main https://github.com/pinn-tutorial/pinn-tutorial " in first
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_imports_only_what_its_install_gives(chapter):
+    """A learner installs the library with the chapters' extra (Colab's first cell): a module from elsewhere (pandas,
+    once, present here through another package) fails there."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    installed = {_requirement_name(r) for r in project["dependencies"] + project["optional-dependencies"]["chapters"]}
+    installed |= {"ipython", "pinn-tutorial"}  # every Jupyter kernel has IPython; the library itself
+    providers = packages_distributions()
+    cells = json.loads(chapter.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code = "\n".join(re.sub(r"^(\s*)[!%].*", r"\1pass", line) for line in code.splitlines())  # IPython magics
+    modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Import)
+               for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in ast.walk(ast.parse(code))
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    third_party = modules - set(sys.stdlib_module_names) - {"pinn_tutorial"}
+    outside = {m: providers.get(m, ["not installed here"]) for m in third_party
+               if not {_requirement_name(d) for d in providers.get(m, [])} & installed}
+    assert not outside, f"{chapter.name} imports what neither the library nor its chapters extra installs: {outside}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
