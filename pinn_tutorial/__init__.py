@@ -12,9 +12,11 @@ arXiv:2001.04536), module by module:
   ``problems.causal``, causal training for time-dependent problems (later work);
 - ``reference``: the cavity's finite-difference reference solution and Ghia et al.'s data;
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
-- ``weighting``: fixed weights, ``LearningRateAnnealing`` (Algorithm 1), and ``GradientNormWeighting``;
+- ``weighting``: the weighting schemes, one module each, registered by name: fixed weights,
+  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``;
 - ``methods``: the presets M1..M4 (and GN2, GN4);
-- ``training``: the training loop (``train``, ``Trainer``, ``History``);
+- ``training``: the training loop and its one step, for a run and an ensemble alike (``train``, ``Trainer``,
+  ``History``);
 - ``compiled_step``: a step's loss terms and their gradients as one compiled function;
 - ``checkpoints``: a run's state on disk, read without running code;
 - ``ensembles``: seed ensembles, several runs trained as one batched model;
@@ -29,6 +31,7 @@ arXiv:2001.04536), module by module:
 - ``paper``: the numbers the paper reports, each with its source;
 - ``bench``: how fast a training step is on each derivative path, and many runs in each layout;
 - ``plotting``: every figure of the book;
+- ``tables``: tables as Markdown text, for a notebook and a terminal alike;
 - ``exercises``: the checks of the book's coding exercises (one module per exercise);
 - ``original_code``: runs the authors' original TensorFlow code from your own checkout of it, edited as little as
   it takes (reproduction machinery; the rest of the library never imports it);

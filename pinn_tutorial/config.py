@@ -15,14 +15,14 @@ environment variable ``PINN_TUTORIAL_BUDGET``, otherwise ``default``.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import numbers
 import os
-import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 BUDGET_ENV = "PINN_TUTORIAL_BUDGET"
@@ -140,6 +140,16 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+@contextlib.contextmanager
+def threads(n: int | None = None) -> Iterator[int]:
+    """``set_threads(n)`` for the duration of a ``with`` block (a run), then the process's count as it was."""
+    before = torch.get_num_threads()
+    try:
+        yield set_threads(n)
+    finally:
+        torch.set_num_threads(before)
+
+
 def idle_cores() -> int:
     """The CPU cores that other work leaves free: the core count less the 1-minute load average, at least 1.
 
@@ -166,7 +176,15 @@ def sampler_generator(seed: int) -> torch.Generator:
     return generator
 
 
-MAX_SEED = 2**32 - 2  # NumPy seeds must be below 2^32, and the samplers take seed + 1
+def weighting_generator(seed: int) -> torch.Generator:
+    """The weighting scheme's own generator for a run of seed ``seed``, seeded ``seed + 2`` (the samplers
+    have ``seed + 1``), so that a scheme's random draws leave the points that are drawn unchanged."""
+    generator = torch.Generator()
+    generator.manual_seed(seed + 2)
+    return generator
+
+
+MAX_SEED = 2**32 - 2  # a seed the original code (NumPy, below 2^32) takes too, with the samplers at seed + 1
 
 
 def check_seed(seed: int) -> int:
@@ -174,17 +192,3 @@ def check_seed(seed: int) -> int:
     if not (is_whole(seed) and 0 <= seed <= MAX_SEED):
         raise ConfigError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
     return seed
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch (a seed checked by ``check_seed``), and return a generator for the point
-    samplers.
-
-    The samplers get their own generator (``sampler_generator``) so that a checkpoint can save
-    and restore its state: a resumed run then draws exactly the points an uninterrupted run
-    would have drawn.
-    """
-    random.seed(check_seed(seed))
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    return sampler_generator(seed)

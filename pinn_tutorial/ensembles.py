@@ -23,8 +23,6 @@ then on, its history ends) and reported with its step; the others go on.
 from __future__ import annotations
 
 import copy
-import math
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
@@ -34,8 +32,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from .compiled_step import CompiledStep, LossTerms, ensemble_term_gradients
-from .config import Budget, sampler_generator
-from .metrics import relative_l2
+from .config import Budget, check_seed, sampler_generator
 from .problems import Problem
 from .training import History, NonFiniteLossError, TrainingLoop
 from .weighting import Weighting
@@ -48,22 +45,26 @@ def architecture(net: nn.Module) -> tuple:
 
 
 class EnsembleTrainer(TrainingLoop):
-    """Trains member e = (``nets[e]``, ``weightings[e]``, ``seeds[e]``) for every e, all at once.
+    """Trains member e = (``nets[e]``, ``weightings[e]``, ``seeds[e]``) for every e, all at once: the step
+    engine (``training.TrainingLoop``) with E members whose parameters are stacked.
 
     The networks must share one architecture, and the problem's loss must be a function that
-    ``torch.func`` can map (``problem.compilable``: no nested autograd inside). ``compile``
-    and ``adam`` work as for ``Trainer``: the mapped loss terms and their gradients become one graph.
-    Checkpoints, Ctrl-C and resuming work as for one run. ``run`` returns one ``History`` per
-    member; ``failures`` names the members stopped by a non-finite loss or weight, with the step.
+    ``torch.func`` can map (``problem.compilable``: no nested autograd inside). ``compile``,
+    ``adam`` and ``identity`` work as for ``Trainer``: the mapped loss terms and their gradients
+    become one graph. Checkpoints, Ctrl-C and resuming work as for one run. ``run`` returns one
+    ``History`` per member; ``failures`` names the members stopped by a non-finite loss or
+    weight, with the step.
     """
+
+    stops_on_failure = False
 
     def __init__(self, problem: Problem, nets: Sequence[nn.Module], weightings: Sequence[Weighting],
                  seeds: Sequence[int], budget: str | Budget | None = None,
                  device: str | torch.device | None = None, steps: int | None = None,
                  checkpoint: str | Path | None = None, progress: bool = True,
                  callback: Callable[[EnsembleTrainer, int], None] | None = None,
-                 compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch"):
-        super().__init__(problem, budget, steps, device, checkpoint, progress, callback, adam)
+                 compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch",
+                 identity: dict | None = None):
         if not nets or not len(nets) == len(weightings) == len(seeds):
             raise ValueError(f"need one network, weighting and seed per member, got {len(nets)}, "
                              f"{len(weightings)} and {len(seeds)}")
@@ -75,43 +76,23 @@ class EnsembleTrainer(TrainingLoop):
         if not problem.compilable:
             raise ValueError(f"{problem.name}'s loss takes nested autograd, which torch.func cannot map over "
                              "members: train its runs one by one")
+        super().__init__(problem, list(weightings), [check_seed(s) for s in seeds], budget, steps, device,
+                         checkpoint, progress, callback, adam, identity)
         self.nets = [net.to(self.device) for net in nets]  # each member's own module: evaluation and results
-        self.weightings, self.seeds = list(weightings), list(seeds)
-        self.size = len(nets)
         self.compiled = self._use_compile(compile, "auto")
         template = copy.deepcopy(self.nets[0]).to("meta")  # holds the structure; functional_call gives the values
         self._loss_terms = LossTerms(problem, template)
         params, buffers = stack_module_state(self.nets)
         self.params = {f"net.{k}": v.detach().clone().requires_grad_(True) for k, v in params.items()}
         self.buffers = {f"net.{k}": v.detach().clone() for k, v in buffers.items()}
-        names = {id(p): f"net.{k}" for k, p in template.named_parameters()}
-        self._statistic_names = [[names[id(p)] for p in w.statistic_parameters(template)] for w in self.weightings]
+        self._statistic_names = self._parameter_names(template, "net.")
         self.generators = [sampler_generator(seed) for seed in self.seeds]
         self._setup_optimizer(list(self.params.values()))
-        self.histories = [History(losses={t: [] for t in problem.terms}, weights={t: [] for t in w.terms})
-                          for w in self.weightings]
-        self.active = [True] * self.size
-        self.failures: dict[int, dict] = {}  # member -> {"seed", "step", "what"}
         # The compiled graph's input: the stacked parameters without autograd history, sharing their memory.
         self._param_views = {k: v.detach() for k, v in self.params.items()}
         self._compiled_step = CompiledStep(ensemble_term_gradients(self._loss_terms), self.device,
                                            static=self._param_views) if self.compiled else None
-        self._weights = self._weight_tensors()
-        self.wall_s = 0.0
-
-    # -- one step --------------------------------------------------------------------------
-    def _member_losses(self, params: dict, buffers: dict, batch: dict) -> dict[str, torch.Tensor]:
-        return functional_call(self._loss_terms, (params, buffers), (batch,))
-
-    def _sample(self) -> dict[str, torch.Tensor]:
-        """Each member's batch from its own generator, stacked along a leading member axis."""
-        batches = [self.problem.sample(self.budget.batch_size, g) for g in self.generators]
-        return {k: torch.stack([b[k] for b in batches]).to(self.device, non_blocking=True) for k in batches[0]}
-
-    def _weight_tensors(self) -> dict[str, torch.Tensor]:
-        """lambda_i of every member as a tensor of shape (E,) per weighted term."""
-        return {t: torch.tensor([w.weights[t] for w in self.weightings], dtype=torch.float64, device=self.device)
-                for t in self.problem.weighted_terms}
+        self._weights_changed()
 
     @property
     def active(self) -> list[bool]:
@@ -123,44 +104,45 @@ class EnsembleTrainer(TrainingLoop):
         self._active = list(flags)
         self._active_mask = torch.tensor(self._active, device=self.device)  # kept on the device, made once
 
-    def _fail(self, member: int, what: str) -> None:
-        self.active = [a and e != member for e, a in enumerate(self.active)]
-        self.failures[member] = {"seed": self.seeds[member], "weighting": repr(self.weightings[member]),
-                                 "step": self.step, "what": what}
-        warnings.warn(f"ensemble member {member} (seed {self.seeds[member]}): {what} at step {self.step}; "
-                      "stopped, the other members go on", RuntimeWarning, stacklevel=2)
+    def _weights_changed(self) -> None:
+        """lambda_i of every member as a tensor of shape (E,) per weighted term."""
+        self._weights = {t: torch.tensor([w.weights[t] for w in self.weightings], dtype=torch.float64,
+                                         device=self.device) for t in self.problem.weighted_terms}
 
-    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
-        values = torch.stack([losses[t].detach() for t in self.problem.terms])  # (terms, E)
-        finite = torch.isfinite(values)
-        if bool(finite.all()):
-            return
-        for e in range(self.size):
-            if self.active[e] and not bool(finite[:, e].all()):
-                k = int((~finite[:, e]).nonzero()[0])
-                self._fail(e, f"loss term {self.problem.terms[k]!r} is {values[k, e].item()}")
+    # -- the arithmetic of E stacked networks ----------------------------------------------
+    def _member_losses(self, params: dict, buffers: dict, batch: dict) -> dict[str, torch.Tensor]:
+        return functional_call(self._loss_terms, (params, buffers), (batch,))
 
-    def _update_weights(self, grads: dict[str, dict[str, torch.Tensor]], after_step: bool) -> None:
-        """Each member whose weighting asks now (before the Adam step, or after it) reads its own
-        slice of the per-term gradients."""
-        for e, weighting in enumerate(self.weightings):
-            if not (self.active[e] and weighting.needs_gradients(self.step) and weighting.after_step == after_step):
-                continue
-            names = self._statistic_names[e]
-            weighting.update([grads["residual"][n][e] for n in names],
-                             {t: [grads[t][n][e] for n in names] for t in weighting.terms})
-            bad = [t for t, w in weighting.weights.items() if not math.isfinite(w)]
-            if bad:
-                self._fail(e, f"the weight of term {bad[0]!r} is {weighting.weights[bad[0]]}")
-        self._weights = self._weight_tensors()
+    def _sample(self) -> dict[str, torch.Tensor]:
+        """Each member's batch from its own generator, stacked along a leading member axis."""
+        batches = [self.problem.sample(self.budget.batch_size, g) for g in self.generators]
+        return {k: torch.stack([b[k] for b in batches]).to(self.device, non_blocking=True) for k in batches[0]}
 
-    def _set_gradients(self, combined: dict[str, torch.Tensor]) -> None:
-        """p.grad = each member's combined gradient, zero for stopped members."""
-        for name, p in self.params.items():
-            g = combined[name]
-            mask = self._active_mask.view((self.size,) + (1,) * (g.dim() - 1))
-            # contiguous like p: the fused Adam kernel reads a gradient with p's memory layout
-            p.grad = torch.where(mask, g, torch.zeros((), dtype=g.dtype, device=g.device)).contiguous()
+    def _losses_and_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict | None]:
+        """The losses (E,) per term, with their per-term gradients from the compiled graph; the eager losses and
+        None once compiling has failed, or when the run does not compile."""
+        result = self._compiled_step(self._param_views, self.buffers, batch) if self.compiled else None
+        if result is not None:
+            return {t: value for t, (_, value) in result.items()}, {t: g for t, (g, _) in result.items()}
+        self.compiled = False
+        return vmap(self._member_losses)(self.params, self.buffers, batch), None
+
+    def _gradient(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
+        """d loss / d theta for every stacked parameter; zero for one the loss does not reach (u_xx and the
+        output bias). For a sum over members, slice e is member e's own gradient."""
+        g = torch.autograd.grad(loss, list(self.params.values()), retain_graph=retain_graph, allow_unused=True)
+        return {n: torch.zeros_like(p) if gi is None else gi for (n, p), gi in zip(self.params.items(), g)}
+
+    def _term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+        """One backward pass per term, each giving every member's gradient of that term."""
+        terms = self.problem.terms
+        return {t: self._gradient(losses[t].sum(), retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
+
+    def _weighted_gradient(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One backward pass of sum_e (L_r^(e) + sum_i lambda_i^(e) L_i^(e))."""
+        total = losses["residual"] + sum(self._weights[t].to(losses[t].dtype) * losses[t]
+                                         for t in self.problem.weighted_terms)
+        return self._gradient(total.sum())
 
     def _combine(self, grads: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """g^(e) = g_r^(e) + sum_i lambda_i^(e) g_i^(e) for every member, from the per-term gradients."""
@@ -172,58 +154,16 @@ class EnsembleTrainer(TrainingLoop):
             combined[name] = g
         return combined
 
-    def _needs_gradients(self, after_step: bool) -> bool:
-        return any(a and w.needs_gradients(self.step) and w.after_step == after_step
-                   for a, w in zip(self.active, self.weightings))
+    def _set_gradients(self, combined: dict[str, torch.Tensor]) -> None:
+        """p.grad = each member's combined gradient, zero for stopped members."""
+        for name, p in self.params.items():
+            g = combined[name]
+            mask = self._active_mask.view((self.size,) + (1,) * (g.dim() - 1))
+            # contiguous like p: the fused Adam kernel reads a gradient with p's memory layout
+            p.grad = torch.where(mask, g, torch.zeros((), dtype=g.dtype, device=g.device)).contiguous()
 
-    def _compiled_term_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict] | None:
-        """The losses (E,) and per-term gradients from the compiled graph, or None once compiling has failed."""
-        result = self._compiled_step(self._param_views, self.buffers, batch) if self.compiled else None
-        if result is None:
-            self.compiled = False
-            return None
-        return {t: value for t, (_, value) in result.items()}, {t: g for t, (g, _) in result.items()}
-
-    def _gradients(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
-        """d loss / d theta for every stacked parameter; zero for one the loss does not reach (u_xx and the
-        output bias). For a sum over members, slice e is member e's own gradient."""
-        g = torch.autograd.grad(loss, list(self.params.values()), retain_graph=retain_graph, allow_unused=True)
-        return {n: torch.zeros_like(p) if gi is None else gi for (n, p), gi in zip(self.params.items(), g)}
-
-    def _eager_term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-        """One backward pass per term, each giving every member's gradient of that term."""
-        terms = self.problem.terms
-        return {t: self._gradients(losses[t].sum(), retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
-
-    def train_step(self) -> dict[str, torch.Tensor]:
-        """One Adam step of every member on its own fresh batch; returns the loss terms (E,) before it."""
-        batch = self._sample()
-        compiled = self._compiled_term_gradients(batch)
-        if compiled is not None:
-            losses, grads = compiled
-            self._check_finite(losses)
-            if self._needs_gradients(after_step=False):
-                self._update_weights(grads, after_step=False)
-            combined = self._combine(grads)
-        else:
-            losses = vmap(self._member_losses)(self.params, self.buffers, batch)
-            self._check_finite(losses)
-            if self._needs_gradients(after_step=False):
-                grads = self._eager_term_gradients(losses)
-                self._update_weights(grads, after_step=False)
-                combined = self._combine(grads)
-            else:  # one backward pass of sum_e (L_r^(e) + sum_i lambda_i^(e) L_i^(e))
-                total = losses["residual"] + sum(self._weights[t].to(losses[t].dtype) * losses[t]
-                                                 for t in self.problem.weighted_terms)
-                combined = self._gradients(total.sum())
-        self._set_gradients(combined)
-        self._adam_step()
-        if self._needs_gradients(after_step=True):  # at the new parameters, on the same batch
-            after = self._compiled_term_gradients(batch)
-            grads = after[1] if after is not None else self._eager_term_gradients(
-                vmap(self._member_losses)(self.params, self.buffers, batch))
-            self._update_weights(grads, after_step=True)
-        return {t: v.detach() for t, v in losses.items()}
+    def _member_slice(self, tensor: torch.Tensor, e: int) -> torch.Tensor:
+        return tensor[e]
 
     # -- evaluation ------------------------------------------------------------------------
     def member(self, e: int) -> nn.Module:
@@ -239,67 +179,26 @@ class EnsembleTrainer(TrainingLoop):
         with torch.no_grad():
             return self.problem.predict(self.member(e), x.float().to(self.device))
 
-    def _evaluate(self) -> None:
-        for e, history in enumerate(self.histories):
-            if self.active[e]:
-                history.eval_steps.append(self.step)
-                history.rel_l2.append(relative_l2(self.predict(e, self.x_eval), self.u_eval))
-
-    def _log(self, step: int, losses: dict[str, torch.Tensor], lr: float) -> None:
-        values = {t: v.tolist() for t, v in losses.items()}
-        for e, (history, weighting) in enumerate(zip(self.histories, self.weightings)):
-            if not self.active[e]:
-                continue
-            history.steps.append(step)
-            for name in losses:
-                history.losses[name].append(values[name][e])
-            for name, value in weighting.weights.items():
-                history.weights[name].append(value)
-            history.lr.append(lr)
-
-    def _postfix(self) -> dict[str, str]:
-        running = [h.losses["residual"][-1] for h, a in zip(self.histories, self.active) if a and h.steps]
-        postfix = {"members": f"{sum(self.active)}/{self.size}"}
-        if running:
-            postfix["residual"] = f"{min(running):.1e}..{max(running):.1e}"
-        return postfix
-
-    def _finished(self) -> bool:
-        return not any(self.active)
+    def _predict(self, e: int, x: torch.Tensor) -> torch.Tensor:
+        return self.predict(e, x)
 
     # -- checkpoints -----------------------------------------------------------------------
-    def _run_key(self) -> dict:
-        key = {"problem": repr(self.problem), "net": type(self.nets[0]).__name__,
-               "layers": list(getattr(self.nets[0], "layers", [])),
-               "weightings": [repr(w) for w in self.weightings], "budget": self.budget.name, "steps": self.steps,
-               "seeds": list(self.seeds)}
-        return key | self._net_key(self.nets[0]) | self._adam_key()
+    def _run_key_net(self) -> dict:
+        return {"net": type(self.nets[0]).__name__, "layers": list(getattr(self.nets[0], "layers", [])),
+                **self._input_statistics_key(self.nets[0])}
 
-    def _state(self) -> dict:
-        for history in self.histories:
-            history.wall_s = self.wall_s
+    def _member_state(self) -> dict:
         return {"params": {k: v.detach() for k, v in self.params.items()}, "buffers": self.buffers,
-                "weightings": [w.state_dict() for w in self.weightings],
-                "generators": [g.get_state() for g in self.generators],
-                "histories": [h.to_dict() for h in self.histories], "active": list(self.active),
-                "failures": {str(e): f for e, f in self.failures.items()}, "wall_s": self.wall_s}
+                "generators": [g.get_state() for g in self.generators]}
 
-    def _restore(self, state: dict) -> None:
-        for name in ("weightings", "generators", "histories", "active"):
-            if not isinstance(state[name], list) or len(state[name]) != self.size:
-                raise ValueError(f"its {name} are not one per member of {self.size}")
+    def _restore_members(self, state: dict) -> None:
+        if not isinstance(state["generators"], list) or len(state["generators"]) != self.size:
+            raise ValueError(f"its generators are not one per member of {self.size}")
         with torch.no_grad():
             for k, v in state["params"].items():
                 self.params[k].copy_(v)
-        for w, s in zip(self.weightings, state["weightings"]):
-            w.load_state_dict(s)
         for g, s in zip(self.generators, state["generators"]):
             g.set_state(s.cpu())
-        self.histories = [History.from_dict(h) for h in state["histories"]]
-        self.active = list(state["active"])
-        self.failures = {int(e): f for e, f in state["failures"].items()}
-        self.wall_s = state["wall_s"]
-        self._weights = self._weight_tensors()
 
     # -- the loop --------------------------------------------------------------------------
     def run(self, resume: bool = False) -> list[History]:
@@ -309,8 +208,7 @@ class EnsembleTrainer(TrainingLoop):
         Raises ``NonFiniteLossError`` only if every member has failed.
         """
         self._loop(resume, f"{self.problem.name} ({type(self.nets[0]).__name__} x {self.size})")
-        for e, history in enumerate(self.histories):
-            history.wall_s = self.wall_s
+        for e in range(self.size):
             if self.active[e]:
                 self.member(e)  # leave each member's module holding its trained parameters
         if not any(self.active):

@@ -109,6 +109,15 @@ class _Standardised(nn.Module):
         self.register_buffer("input_std", std)
         self.layers = list(layers)
 
+    def weight_matrices(self) -> list[nn.Parameter]:
+        """The weight matrices W_1..W_L of the layers (no biases, and no encoders of the gated network): what the
+        original code's Algorithm 1 reads."""
+        return [linear.weight for linear in self.linears]
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """The groups of parameters, beyond all of them, whose gradients a weighting may read."""
+        return {"weight_matrices": self.weight_matrices()}
+
     def standardise(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.shape[1] != self.layers[0]:
             raise ValueError(f"expected inputs of shape (N, {self.layers[0]}), got {tuple(x.shape)}")
@@ -139,11 +148,6 @@ class MLP(_Standardised):
         for linear in self.linears[1:-1]:
             h = _layer_jet(h, linear)
         return _output_jet(h, self.linears[-1])
-
-    def weight_matrices(self) -> list[nn.Parameter]:
-        """The weight matrices W_1..W_L (no biases): what the original code's Algorithm 1 reads."""
-        return [linear.weight for linear in self.linears]
-
 
 class ModifiedMLP(_Standardised):
     """The paper's improved fully-connected architecture (Eqs. 43-47).
@@ -217,9 +221,13 @@ class ModifiedMLP(_Standardised):
             h = _gate_jet(base, _layer_jet(h, linear), diff)
         return _output_jet(h, self.linears[-1])
 
-    def weight_matrices(self) -> list[nn.Parameter]:
-        """The gate and output weight matrices, without the encoders: what the original code reads."""
-        return [linear.weight for linear in self.linears]
-
-
 ARCHITECTURES = {"mlp": MLP, "modified_mlp": ModifiedMLP}
+
+
+def parameter_groups(net: nn.Module) -> dict[str, list[nn.Parameter]]:
+    """The parameter groups of ``net`` that a weighting may read (``Weighting.parameter_group``): ``"all"`` the
+    trainable parameters of any network, and whatever the network declares with a ``parameter_groups()`` method
+    (this library's: ``"weight_matrices"``)."""
+    groups = {"all": [p for p in net.parameters() if p.requires_grad]}
+    declared = getattr(net, "parameter_groups", None)
+    return groups | (declared() if callable(declared) else {})

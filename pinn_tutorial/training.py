@@ -1,8 +1,9 @@
-"""The one training loop: Adam with the paper's decay, per-term logging, checkpoints.
+"""The one training loop and its one step: Adam with the paper's decay, per-term logging, checkpoints.
 
 Each step draws a fresh batch, evaluates the loss terms, lets the weighting adjust the
 lambda_i when it asks to (Algorithm 1 every 10 steps), and takes one Adam step on
 L = L_r + sum_i lambda_i L_i with learning rate  1e-3 * 0.9 ** (step / 1000).
+A single run and a seed ensemble (``ensembles``) take the same step, ``TrainingLoop.train_step``.
 
 A run writes checkpoints when given a path and picks up from one with ``resume=True``:
 Ctrl-C (or a Jupyter interrupt) finishes the current step, saves, and stops, and the
@@ -16,6 +17,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,17 +33,20 @@ from .compiled_step import CompiledStep, LossTerms, term_gradients
 from .config import (
     Budget,
     ConfigError,
+    check_seed,
     choose,
     get_budget,
     get_device,
     is_finite,
     is_whole,
-    seed_everything,
-    set_threads,
+    sampler_generator,
+    threads,
+    weighting_generator,
 )
 from .metrics import relative_l2
+from .networks import parameter_groups
 from .problems import Problem
-from .weighting import Weighting
+from .weighting import StepContext, Weighting
 
 # Runs of at least this many steps compile their loss terms when compile="auto".
 COMPILE_FROM_STEPS = 10_000
@@ -112,17 +117,27 @@ class History:
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 class TrainingLoop:
-    """What every run shares: Adam with the paper's decay, the step loop, logging, evaluation,
-    checkpoints and Ctrl-C. ``Trainer`` trains one network, ``ensembles.EnsembleTrainer`` several.
+    """The one step engine: every run is E members (a single run is one) trained in lockstep.
 
-    A subclass sets up its parameters (``_setup_optimizer``) and implements ``train_step``,
-    ``_log``, ``_evaluate``, ``_set_wall``, ``_state``, ``_restore`` and ``_run_key``.
+    Each step draws every member's fresh batch, evaluates the loss terms, checks that they are
+    finite, lets each member's weighting update when it asks (``Weighting.updates_at``, before
+    the Adam step or, with ``after_step``, after it on the same batch), and takes one Adam step
+    on L = L_r + sum_i lambda_i L_i. It logs, evaluates, checkpoints and handles Ctrl-C.
+
+    ``Trainer`` (one network) and ``ensembles.EnsembleTrainer`` (E networks stacked) supply only
+    the arithmetic: how a batch is drawn, the losses and their per-term gradients (eager or
+    compiled), the combined gradient, and a member's prediction. A member whose loss or weight
+    goes non-finite stops a single run with ``NonFiniteLossError``; in an ensemble it is stopped
+    alone and the others go on.
     """
 
-    def __init__(self, problem: Problem, budget: str | Budget | None, steps: int | None,
-                 device: str | torch.device | None, checkpoint: str | Path | None, progress: bool,
-                 callback: Callable[[TrainingLoop, int], None] | None, adam: str = "torch"):
-        set_threads()
+    # Whether a non-finite loss or weight raises (one run) or stops only its member (an ensemble).
+    stops_on_failure = True
+
+    def __init__(self, problem: Problem, weightings: list[Weighting], seeds: list[int],
+                 budget: str | Budget | None, steps: int | None, device: str | torch.device | None,
+                 checkpoint: str | Path | None, progress: bool,
+                 callback: Callable[[TrainingLoop, int], None] | None, adam: str, identity: dict | None):
         self.adam = choose("Adam form", adam, ADAM_FORMS)
         self.problem = problem
         self.budget = get_budget(budget)
@@ -130,6 +145,13 @@ class TrainingLoop:
         self.steps = steps if steps is not None else self.budget.steps
         if not (is_whole(self.steps) and self.steps >= 1):
             raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
+        for weighting in weightings:
+            if set(weighting.terms) != set(problem.weighted_terms):
+                raise ConfigError(f"the weighting holds weights for {sorted(weighting.terms)}, but {problem!r} "
+                                  f"weights {sorted(problem.weighted_terms)}: build it for this problem "
+                                  "(methods.build(method, problem), or a weighting of problem.weighted_terms)")
+        self.weightings, self.seeds, self.size = list(weightings), list(seeds), len(weightings)
+        self.identity = identity
         self.device = get_device(device)
         self.checkpoint = Path(checkpoint) if checkpoint else None
         if self.checkpoint and self.checkpoint.is_dir():
@@ -138,9 +160,112 @@ class TrainingLoop:
         self.progress, self.callback = progress, callback
         x, u, self.grid_shape = problem.evaluation_grid(self.budget.grid_size)
         self.x_eval, self.u_eval = x.float().to(self.device), u.float().to(self.device)
+        self.weighting_generators = [weighting_generator(seed) for seed in self.seeds]
+        self.histories = [History(losses={t: [] for t in problem.terms}, weights={t: [] for t in w.terms})
+                          for w in self.weightings]
+        self.active = [True] * self.size
+        self.failures: dict[int, dict] = {}  # member -> {"seed", "weighting", "step", "what"}
         self.step = 0
+        self.wall_s = 0.0
         self._interrupted = False
 
+    def _parameter_names(self, net: nn.Module, prefix: str) -> list[list[str]]:
+        """For each member, the names of the parameters whose gradients its weighting reads (its
+        ``parameter_group``, which the network must declare)."""
+        groups = parameter_groups(net)
+        names = {id(p): prefix + name for name, p in net.named_parameters()}
+        chosen = []
+        for weighting in self.weightings:
+            if weighting.parameter_group not in groups:
+                raise ConfigError(f"{weighting!r} reads the gradients of the parameter group "
+                                  f"{weighting.parameter_group!r}, which {type(net).__name__} does not declare "
+                                  f"(it declares {', '.join(groups)}; see networks.parameter_groups)")
+            chosen.append([names[id(p)] for p in groups[weighting.parameter_group]])
+        return chosen
+
+    # -- what a backend supplies -----------------------------------------------------------
+    # _sample() -> batch; _losses_and_gradients(batch) -> (losses, gradients or None);
+    # _term_gradients(losses); _weighted_gradient(losses); _combine(gradients); _set_gradients(combined);
+    # _member_slice(tensor, e); _predict(e, x); _run_key_net(); _member_state(); _restore_members(state).
+
+    def _weights_changed(self) -> None:
+        """Called after the weights moved (a backend may cache them as tensors)."""
+
+    # -- one step --------------------------------------------------------------------------
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One Adam step of every member on its own fresh batch; returns the unweighted loss terms before it.
+
+        On a step where a member's weighting updates, it reads the context of this step before the
+        Adam step, or, with ``after_step``, the context at the new parameters on the same batch.
+        """
+        batch = self._sample()
+        losses, gradients = self._losses_and_gradients(batch)
+        self._check_finite(losses)
+        updating = [e for e in range(self.size) if self.active[e] and self.weightings[e].updates_at(self.step)]
+        before = [e for e in updating if not self.weightings[e].after_step]
+        if before:
+            gradients = self._update_weights(before, losses, gradients)
+        self._set_gradients(self._combine(gradients) if gradients is not None else self._weighted_gradient(losses))
+        self._adam_step()
+        after = [e for e in updating if self.weightings[e].after_step]
+        if after:
+            self._update_weights(after, *self._losses_and_gradients(batch))
+        return {t: v.detach() for t, v in losses.items()}
+
+    def _update_weights(self, members: list[int], losses: dict[str, torch.Tensor],
+                        gradients: dict | None) -> dict | None:
+        """Each member in ``members`` updates its weights from its own slice of the step's context; returns the
+        per-term gradients if a weighting asked for them (computed once for all members)."""
+        computed = {"gradients": gradients}
+
+        def all_gradients() -> dict:
+            if computed["gradients"] is None:
+                computed["gradients"] = self._term_gradients(losses)
+            return computed["gradients"]
+
+        values = {t: v.detach().reshape(-1).tolist() for t, v in losses.items()}
+        for e in members:
+            weighting, names = self.weightings[e], self._statistic_names[e]
+
+            def member_gradients(e: int = e, names: list[str] = names, weighting: Weighting = weighting) -> dict:
+                grads = all_gradients()
+                return {t: [self._member_slice(grads[t][n], e) for n in names] for t in ("residual", *weighting.terms)}
+
+            weighting.update(StepContext(self.step, {t: v[e] for t, v in values.items()}, member_gradients,
+                                         self.weighting_generators[e]))
+            bad = [t for t, w in weighting.weights.items() if not math.isfinite(w)]
+            if bad:
+                self._fail(e, f"the weight of term {bad[0]!r} is {weighting.weights[bad[0]]}")
+        self._weights_changed()
+        return computed["gradients"]
+
+    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
+        values = torch.stack([losses[t].detach().reshape(-1) for t in self.problem.terms])  # (terms, E)
+        finite = torch.isfinite(values)
+        if bool(finite.all()):
+            return
+        for e in range(self.size):
+            if self.active[e] and not bool(finite[:, e].all()):
+                k = int((~finite[:, e]).nonzero()[0])
+                self._fail(e, f"loss term {self.problem.terms[k]!r} is {values[k, e].item()}")
+
+    def _fail(self, member: int, what: str) -> None:
+        """A member's loss or weight went non-finite: raise (one run), or stop the member alone (an ensemble)."""
+        if self.stops_on_failure:
+            raise NonFiniteLossError(
+                f"{what} at step {self.step}; {self._last_good_checkpoint()}. Try a smaller learning rate, a "
+                "smaller weight, or check the problem's data for NaN.")
+        self.active = [a and e != member for e, a in enumerate(self.active)]
+        self.failures[member] = {"seed": self.seeds[member], "weighting": repr(self.weightings[member]),
+                                 "step": self.step, "what": what}
+        warnings.warn(f"ensemble member {member} (seed {self.seeds[member]}): {what} at step {self.step}; "
+                      "stopped, the other members go on", RuntimeWarning, stacklevel=3)
+
+    def _finished(self) -> bool:
+        """Whether to stop before ``self.steps``: every member has failed."""
+        return not any(self.active)
+
+    # -- Adam ------------------------------------------------------------------------------
     def _setup_optimizer(self, params: list[torch.Tensor]) -> None:
         # The fused kernel updates all parameters in one call: 2-3x faster than foreach on a CPU.
         self.optimizer = torch.optim.Adam(params, lr=self.budget.lr, fused=True)
@@ -177,7 +302,81 @@ class TrainingLoop:
                              f"or {self.problem.name}'s own loss) runs eagerly: use compile='auto' or 'off'")
         return functional and (compile == "on" or (compile == "auto" and self.steps >= COMPILE_FROM_STEPS))
 
+    # -- logging and evaluation ------------------------------------------------------------
+    def _log(self, step: int, losses: dict[str, torch.Tensor], lr: float) -> None:
+        values = {t: v.reshape(-1).tolist() for t, v in losses.items()}
+        for e, (history, weighting) in enumerate(zip(self.histories, self.weightings)):
+            if not self.active[e]:
+                continue
+            history.steps.append(step)
+            for name in losses:
+                history.losses[name].append(values[name][e])
+            for name, value in weighting.weights.items():
+                history.weights[name].append(value)
+            history.lr.append(lr)
+
+    def _postfix(self) -> dict[str, str]:
+        if self.size == 1:
+            return {t: f"{v[-1]:.2e}" for t, v in self.histories[0].losses.items()}
+        running = [h.losses["residual"][-1] for h, a in zip(self.histories, self.active) if a and h.steps]
+        postfix = {"members": f"{sum(self.active)}/{self.size}"}
+        if running:
+            postfix["residual"] = f"{min(running):.1e}..{max(running):.1e}"
+        return postfix
+
+    def _evaluate(self) -> None:
+        for e, history in enumerate(self.histories):
+            if self.active[e]:
+                history.eval_steps.append(self.step)
+                history.rel_l2.append(relative_l2(self._predict(e, self.x_eval), self.u_eval))
+
     # -- checkpoints -----------------------------------------------------------------------
+    def _run_key(self) -> dict:
+        """What tells this run apart from another: a checkpoint of another run is refused."""
+        key = {"problem": repr(self.problem), **self._run_key_net(), "weightings": [repr(w) for w in self.weightings],
+               "budget": self.budget.name, "steps": self.steps, "seeds": self.seeds}
+        if self.adam != "torch":
+            key["adam"] = self.adam
+        return key | ({"identity": self.identity} if self.identity is not None else {})
+
+    def _input_statistics_key(self, net: nn.Module) -> dict:
+        """The gated network's variant and input statistics other than the exact ones, for a run key: both leave
+        the parameters' shapes alike, so restoring the state would not notice them."""
+        key = {}
+        if getattr(net, "variant", "code") != "code":
+            key["variant"] = net.variant
+        scaling = [net.input_mean.tolist(), net.input_std.tolist()] if hasattr(net, "input_mean") else None
+        exact = [torch.tensor(v, dtype=torch.float32).tolist() for v in self.problem.input_scaling()]
+        if scaling is not None and scaling != exact:
+            key["input_statistics"] = scaling
+        return key
+
+    def _state(self) -> dict:
+        for history in self.histories:
+            history.wall_s = self.wall_s
+        return {**self._member_state(), "weightings": [w.state_dict() for w in self.weightings],
+                "weighting_generators": [g.get_state() for g in self.weighting_generators],
+                "histories": [h.to_dict() for h in self.histories], "active": list(self.active),
+                "failures": {str(e): f for e, f in self.failures.items()}, "wall_s": self.wall_s}
+
+    def _restore(self, state: dict) -> None:
+        for name in ("weightings", "weighting_generators", "histories", "active"):
+            if not isinstance(state[name], list) or len(state[name]) != self.size:
+                raise ValueError(f"its {name} are not one per member of {self.size}")
+        self._restore_members(state)
+        for w, s in zip(self.weightings, state["weightings"]):
+            w.load_state_dict(s)
+        for g, s in zip(self.weighting_generators, state["weighting_generators"]):
+            g.set_state(s.cpu())
+        self.histories = [History.from_dict(h) for h in state["histories"]]
+        self.active = list(state["active"])
+        self.failures = {int(e): f for e, f in state["failures"].items()}
+        wall_s = state["wall_s"]
+        if not (is_finite(wall_s) and wall_s >= 0):
+            raise ValueError(f"its wall_s is {wall_s!r}, not a time in seconds")
+        self.wall_s = wall_s
+        self._weights_changed()
+
     def save_checkpoint(self) -> None:
         """Write the complete state atomically (a crash mid-write leaves the old file intact)."""
         checkpoints.save(self.checkpoint, {"run": self._run_key(), "step": self.step,
@@ -211,21 +410,20 @@ class TrainingLoop:
     def _on_interrupt(self, signum, frame) -> None:
         self._interrupted = True
 
-    def _finished(self) -> bool:
-        """Whether to stop before ``self.steps`` (an ensemble whose members have all failed)."""
-        return False
-
     def _loop(self, resume: bool, description: str) -> None:
         # A run with a checkpoint holds its lock while it trains: a second process on the same run is refused.
-        with checkpoints.run_lock(self.checkpoint) if self.checkpoint else contextlib.nullcontext():
+        # The thread count is the run's while it trains, and the process's again after.
+        with checkpoints.run_lock(self.checkpoint) if self.checkpoint else contextlib.nullcontext(), threads():
             self._train(resume, description)
+        for history in self.histories:
+            history.wall_s = self.wall_s
 
     def _train(self, resume: bool, description: str) -> None:
         if resume and self.checkpoint and self.checkpoint.exists():
             self.load_checkpoint()
         b = self.budget
         in_main = threading.current_thread() is threading.main_thread()
-        # Ctrl-C, and SIGTERM (what an IDE's stop button, `kill` and schedulers send): finish the step, save, stop.
+        # Ctrl-C, SIGTERM and SIGHUP (STOP_SIGNALS): finish the step, save, stop.
         previous = {s: signal.signal(s, self._on_interrupt) for s in STOP_SIGNALS} if in_main else {}
         start_wall = time.perf_counter() - self.wall_s
         bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress, desc=description, unit="step")
@@ -253,23 +451,6 @@ class TrainingLoop:
             for stop, handler in previous.items():
                 signal.signal(stop, handler)
 
-    def _adam_key(self) -> dict:
-        """The Adam form, for a run key: only when not the default, so that older checkpoints still match."""
-        return {"adam": self.adam} if self.adam != "torch" else {}
-
-    def _net_key(self, net: nn.Module) -> dict:
-        """What a run key needs of the network beyond its class and its parameters' shapes: the gated network's
-        variant and the input statistics it was built with, each only when not the default (so that older
-        checkpoints still match). Both leave the shapes alike, so restoring the state would not notice them."""
-        key = {}
-        if getattr(net, "variant", "code") != "code":
-            key["variant"] = net.variant
-        scaling = [net.input_mean.tolist(), net.input_std.tolist()] if hasattr(net, "input_mean") else None
-        exact = [torch.tensor(v, dtype=torch.float32).tolist() for v in self.problem.input_scaling()]
-        if scaling is not None and scaling != exact:
-            key["input_statistics"] = scaling
-        return key
-
     def _stop_interrupted(self) -> None:
         if self.checkpoint:
             self.save_checkpoint()
@@ -280,16 +461,19 @@ class TrainingLoop:
 
 
 class Trainer(TrainingLoop):
-    """Trains ``net`` on ``problem`` under ``weighting`` for one budget.
+    """Trains ``net`` on ``problem`` under ``weighting`` for one budget: the step engine with one member.
 
-    ``seed`` seeds the point samplers (build the network after seeding too; see
-    ``methods.build``). ``steps`` overrides the budget's number of steps. ``callback(trainer,
-    step)`` runs after every step, e.g. to record diagnostics. ``derivatives="autograd"`` forces
-    the reference path (nested autograd) for the input derivatives instead of the networks'
-    forward propagation; both give the same numbers to rounding. ``compile`` compiles the loss
-    terms and their gradients into one graph (``compiled_step``) "on", "off", or for runs of at
-    least ``COMPILE_FROM_STEPS`` steps ("auto"); the reference path is never compiled. ``adam``
-    is where Adam adds its epsilon, PyTorch's form or TensorFlow 1's (see ``_adam_step``).
+    ``seed`` seeds the point samplers and the weighting's own generator (build the network
+    seeded too; see ``methods.build``). ``steps`` overrides the budget's number of steps.
+    ``callback(trainer, step)`` runs after every step, e.g. to record diagnostics.
+    ``derivatives="autograd"`` forces the reference path (nested autograd) for the input
+    derivatives instead of the networks' forward propagation; both give the same numbers to
+    rounding. ``compile`` compiles the loss terms and their gradients into one graph
+    (``compiled_step``) "on", "off", or for runs of at least ``COMPILE_FROM_STEPS`` steps
+    ("auto"); the reference path is never compiled. ``adam`` is where Adam adds its epsilon,
+    PyTorch's form or TensorFlow 1's (see ``_adam_step``). ``identity`` (a JSON-able dict, e.g.
+    the run spec's) joins the checkpoint's run key. Constructing a trainer changes no global
+    state: the thread count is set while ``run`` trains (``config.threads``).
     """
 
     def __init__(self, problem: Problem, net: nn.Module, weighting: Weighting,
@@ -298,13 +482,11 @@ class Trainer(TrainingLoop):
                  checkpoint: str | Path | None = None, progress: bool = True,
                  callback: Callable[[Trainer, int], None] | None = None,
                  derivatives: Literal["auto", "autograd"] = "auto",
-                 compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch"):
-        super().__init__(problem, budget, steps, device, checkpoint, progress, callback, adam)
-        if set(weighting.terms) != set(problem.weighted_terms):
-            raise ConfigError(f"the weighting holds weights for {sorted(weighting.terms)}, but {problem!r} weights "
-                              f"{sorted(problem.weighted_terms)}: build it for this problem (methods.build(method, "
-                              "problem), or a weighting of problem.weighted_terms)")
-        self.weighting, self.seed = weighting, seed
+                 compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch",
+                 identity: dict | None = None):
+        super().__init__(problem, [weighting], [check_seed(seed)], budget, steps, device, checkpoint, progress,
+                         callback, adam, identity)
+        self.seed = seed
         self.net = net.to(self.device)
         # The loss sees the network itself (fast Taylor-mode derivatives) or, on the reference
         # path, a plain function of it, for which the derivatives come from nested autograd.
@@ -312,12 +494,23 @@ class Trainer(TrainingLoop):
         self.field = net if derivatives == "auto" else (lambda x: self.net(x))
         self.compiled = self._use_compile(compile, derivatives)
         self._compiled_step: CompiledStep | None = None
-        self.generator = seed_everything(seed)
-        self.params = [p for p in self.net.parameters() if p.requires_grad]
+        self.generator = sampler_generator(seed)
+        named = [(f"net.{name}", p) for name, p in self.net.named_parameters() if p.requires_grad]
+        self._names, self.params = [n for n, _ in named], [p for _, p in named]
+        self._statistic_names = self._parameter_names(self.net, "net.")
         self._setup_optimizer(self.params)
-        self.history = History(losses={t: [] for t in problem.terms},
-                               weights={t: [] for t in weighting.terms})
-        self.wall_s = 0.0
+
+    @property
+    def weighting(self) -> Weighting:
+        return self.weightings[0]
+
+    @weighting.setter
+    def weighting(self, weighting: Weighting) -> None:
+        self.weightings[0] = weighting
+
+    @property
+    def history(self) -> History:
+        return self.histories[0]
 
     # -- evaluation ------------------------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -329,141 +522,78 @@ class Trainer(TrainingLoop):
         """Relative L2 error of the prediction on the evaluation grid."""
         return relative_l2(self.predict(self.x_eval), self.u_eval)
 
-    def _evaluate(self) -> None:
-        self.history.eval_steps.append(self.step)
-        self.history.rel_l2.append(self.evaluate())
+    def _predict(self, e: int, x: torch.Tensor) -> torch.Tensor:
+        return self.predict(x)
 
-    # -- one step --------------------------------------------------------------------------
-    def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
-        values = torch.stack([v.detach() for v in losses.values()])
-        if bool(torch.isfinite(values).all()):
-            return
-        bad = next(name for name, v in losses.items() if not torch.isfinite(v))
-        self._raise_non_finite(f"loss term {bad!r} is {losses[bad].item()}")
-
-    def _raise_non_finite(self, what: str) -> None:
-        raise NonFiniteLossError(
-            f"{what} at step {self.step}; {self._last_good_checkpoint()}. Try a smaller learning rate, a smaller "
-            "weight, or check the problem's data for NaN.")
-
-    def _eager_term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, list[torch.Tensor]]:
-        """dL_t/dtheta for each term t, one backward pass each through the eager graph."""
-        names = list(self.problem.terms)
-        grads = {}
-        for k, name in enumerate(names):
-            # The terms may share nodes of the graph: keep it until the last term's pass.
-            g = torch.autograd.grad(losses[name], self.params, retain_graph=k < len(names) - 1, allow_unused=True)
-            grads[name] = [torch.zeros_like(p) if gi is None else gi for gi, p in zip(g, self.params)]
-        return grads
-
-    def _compiled_term_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict] | None:
-        """The losses and per-term gradients from the compiled graph, or None when the run does not compile
-        (or compiling has failed)."""
-        if not self.compiled:
-            return None
-        if self._compiled_step is None:
-            loss_terms = LossTerms(self.problem, self.net)
-            self._buffers = dict(loss_terms.named_buffers())
-            # Views that share the parameters' memory, so that they see every optimiser step.
-            self._param_views = {k: v.detach() for k, v in loss_terms.named_parameters() if v.requires_grad}
-            self._compiled_step = CompiledStep(term_gradients(loss_terms), self.device, static=self._param_views)
-        result = self._compiled_step(self._param_views, self._buffers, batch)
-        if result is None:
-            self.compiled = False
-            return None
-        losses = {t: value for t, (_, value) in result.items()}
-        grads = {t: list(g.values()) for t, (g, _) in result.items()}
-        return losses, grads
-
-    def _update_weights(self, grads: dict[str, list[torch.Tensor]]) -> None:
-        """Let the weighting read the per-term gradients of its statistic parameters."""
-        position = {id(p): i for i, p in enumerate(self.params)}
-        chosen = [position[id(p)] for p in self.weighting.statistic_parameters(self.net)]
-        self.weighting.update([grads["residual"][i] for i in chosen],
-                              {t: [grads[t][i] for i in chosen] for t in self.weighting.terms})
-        bad = [t for t, w in self.weighting.weights.items() if not math.isfinite(w)]
-        if bad:
-            self._raise_non_finite(f"the weight of term {bad[0]!r} is {self.weighting.weights[bad[0]]}")
-
-    def _set_gradients(self, grads: dict[str, list[torch.Tensor]]) -> None:
-        """grad = g_r + sum_i lambda_i g_i."""
-        total = grads["residual"]
-        for t in self.weighting.terms:
-            total = torch._foreach_add(total, grads[t], alpha=self.weighting.weights[t])
-        for p, g in zip(self.params, total):
-            p.grad = g
-
+    # -- the arithmetic of one network -----------------------------------------------------
     def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The unweighted loss terms on a batch (eager, differentiable)."""
         return self.problem.losses(self.field, batch)
 
-    def train_step(self) -> dict[str, torch.Tensor]:
-        """One Adam step on a fresh batch; returns the unweighted loss terms before the step.
+    def _sample(self) -> dict[str, torch.Tensor]:
+        return {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
 
-        On a step where the weighting updates, it reads the per-term gradients before the Adam
-        step, or, with ``after_step``, those at the new parameters on the same batch.
-        """
-        batch = {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
-        update = self.weighting.needs_gradients(self.step)
-        before = update and not self.weighting.after_step
-        compiled = self._compiled_term_gradients(batch)
-        if compiled is not None:
-            losses, grads = compiled
-            self._check_finite(losses)
-            if before:
-                self._update_weights(grads)
-            self._set_gradients(grads)
-        else:
-            losses = self.losses(batch)
-            self._check_finite(losses)
-            self.optimizer.zero_grad(set_to_none=True)
-            if before:
-                grads = self._eager_term_gradients(losses)
-                self._update_weights(grads)
-                self._set_gradients(grads)
-            else:
-                self.weighting.total_loss(losses).backward()
-        self._adam_step()
-        if update and not before:
-            after = self._compiled_term_gradients(batch)
-            self._update_weights(after[1] if after is not None else self._eager_term_gradients(self.losses(batch)))
-        return {t: v.detach() for t, v in losses.items()}
+    def _losses_and_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict | None]:
+        """The losses, with their per-term gradients when the compiled graph gives them (None when the run does not
+        compile, or compiling has failed: the eager losses then, differentiable)."""
+        if self.compiled:
+            if self._compiled_step is None:
+                loss_terms = LossTerms(self.problem, self.net)
+                self._buffers = dict(loss_terms.named_buffers())
+                # Views that share the parameters' memory, so that they see every optimiser step.
+                self._param_views = {k: v.detach() for k, v in loss_terms.named_parameters() if v.requires_grad}
+                self._compiled_step = CompiledStep(term_gradients(loss_terms), self.device, static=self._param_views)
+            result = self._compiled_step(self._param_views, self._buffers, batch)
+            if result is not None:
+                return {t: value for t, (_, value) in result.items()}, {t: g for t, (g, _) in result.items()}
+            self.compiled = False
+        return self.losses(batch), None
 
-    def _log(self, step: int, losses: dict[str, torch.Tensor], lr: float) -> None:
-        h = self.history
-        h.steps.append(step)
-        for name, value in losses.items():
-            h.losses[name].append(value.item())
-        for name, value in self.weighting.weights.items():
-            h.weights[name].append(value)
-        h.lr.append(lr)
+    def _gradient(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
+        """d loss / d theta by name; zero for a parameter the loss does not reach."""
+        g = torch.autograd.grad(loss, self.params, retain_graph=retain_graph, allow_unused=True)
+        return {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(self._names, self.params, g)}
 
-    def _postfix(self) -> dict[str, str]:
-        return {t: f"{v[-1]:.2e}" for t, v in self.history.losses.items()}
+    def _term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+        """dL_t/dtheta for each term t, one backward pass each; the terms may share nodes of the graph, so it is
+        kept until the last term's pass."""
+        terms = self.problem.terms
+        return {t: self._gradient(losses[t], retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
+
+    def _weighted_gradient(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One backward pass of L = L_r + sum_i lambda_i L_i."""
+        return self._gradient(self.weighting.total_loss(losses))
+
+    def _combine(self, grads: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """grad = g_r + sum_i lambda_i g_i."""
+        total = list(grads["residual"].values())
+        for t in self.weighting.terms:
+            total = torch._foreach_add(total, list(grads[t].values()), alpha=self.weighting.weights[t])
+        return dict(zip(self._names, total))
+
+    def _set_gradients(self, combined: dict[str, torch.Tensor]) -> None:
+        for name, p in zip(self._names, self.params):
+            p.grad = combined[name]
+
+    def _member_slice(self, tensor: torch.Tensor, e: int) -> torch.Tensor:
+        return tensor
 
     # -- checkpoints -----------------------------------------------------------------------
-    def _run_key(self) -> dict:
-        key = {"problem": repr(self.problem), "net": type(self.net).__name__, "weighting": repr(self.weighting),
-               "budget": self.budget.name, "steps": self.steps, "seed": self.seed}
-        return key | self._net_key(self.net) | self._adam_key()
+    def _run_key_net(self) -> dict:
+        return {"net": type(self.net).__name__, "layers": list(getattr(self.net, "layers", [])),
+                **self._input_statistics_key(self.net)}
 
-    def _state(self) -> dict:
-        self.history.wall_s = self.wall_s
-        return {"net": self.net.state_dict(), "weighting": self.weighting.state_dict(),
-                "generator": self.generator.get_state(), "history": self.history.to_dict()}
+    def _member_state(self) -> dict:
+        return {"net": self.net.state_dict(), "generator": self.generator.get_state()}
 
-    def _restore(self, state: dict) -> None:
+    def _restore_members(self, state: dict) -> None:
         self.net.load_state_dict(state["net"])
-        self.weighting.load_state_dict(state["weighting"])
         self.generator.set_state(state["generator"].cpu())
-        self.history = History.from_dict(state["history"])
-        self.wall_s = self.history.wall_s
 
     # -- the loop --------------------------------------------------------------------------
     def run(self, resume: bool = False) -> History:
         """Train to ``self.steps`` steps (continuing from the checkpoint if ``resume``) and return the history."""
         self._loop(resume, f"{self.problem.name} ({type(self.net).__name__})")
-        self.history.wall_s = self.wall_s
         return self.history
 
 

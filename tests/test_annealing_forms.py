@@ -19,7 +19,7 @@ from pinn_tutorial.methods import build
 from pinn_tutorial.problems import get_problem
 from pinn_tutorial.reproduction import _setting
 from pinn_tutorial.training import Trainer
-from pinn_tutorial.weighting import ANNEALING_FORMS, LearningRateAnnealing
+from pinn_tutorial.weighting import ANNEALING_FORMS, LearningRateAnnealing, StepContext
 
 # Gradients of L_r (C) and L_b (D) for the parameters (W1, b1, W2, b2) of a two-layer net: four leaves of sizes
 # 2, 2, 2, 1. Over all 7 entries: max|C| = 8 (a bias), sum|C| = 1+4+8+0+2+0.5+1 = 16.5, sum|D| = 0.5+0.5+0.1+0.3+2+0+0.4
@@ -100,13 +100,13 @@ def test_iterating_on_constant_gradients_reaches_the_stated_fixed_point(form):
     # Enough updates to come within 1e-9 of lambda*: a weighted form contracts by 1 - 2 alpha per update near it.
     rate = 1 - (2 if spec.weighted else 1) * spec.alpha
     for _ in range(math.ceil(math.log(1e-9) / math.log(rate)) + 1):
-        weighting.update(g_r, {"boundary": g_b})
+        weighting.update(StepContext(gradients={"residual": g_r, "boundary": g_b}))
     assert weighting.weights["boundary"] == pytest.approx(FIXED_POINT[form], rel=1e-7)
     # The form's own statement of it: r from its statistics, then r or sqrt(r).
     assert spec.fixed_point(spec.ratio(g_r, g_b)) == pytest.approx(FIXED_POINT[form], rel=1e-9)
     # And it stands still there.
     weighting.load_state_dict({"weights": {"boundary": FIXED_POINT[form]}})
-    weighting.update(g_r, {"boundary": g_b})
+    weighting.update(StepContext(gradients={"residual": g_r, "boundary": g_b}))
     assert weighting.weights["boundary"] == pytest.approx(FIXED_POINT[form], rel=1e-12)
 
 
@@ -114,7 +114,8 @@ def test_iterating_on_constant_gradients_reaches_the_stated_fixed_point(form):
 def test_a_vanishing_term_gradient_gives_numerator_over_eps_or_infinity(form):
     weighting = LearningRateAnnealing(["boundary"], form=form)
     weighting.load_state_dict({"weights": {"boundary": LAMBDA0}})
-    weighting.update(grads(C), {"boundary": [torch.zeros_like(g) for g in grads(D)]})
+    weighting.update(StepContext(gradients={"residual": grads(C),
+                                            "boundary": [torch.zeros_like(g) for g in grads(D)]}))
     if form in VANISHING:
         assert weighting.weights["boundary"] == pytest.approx(VANISHING[form], rel=1e-9)
     else:
@@ -144,8 +145,8 @@ def test_the_paper_and_code_forms_keep_their_settings_and_run_keys():
 def test_overrides_and_unknown_forms():
     weighting = LearningRateAnnealing(["boundary"], form="physicsnemo", alpha=0.5, update_every=3)
     assert (weighting.alpha, weighting.update_every) == (0.5, 3)
-    assert [s for s in range(7) if weighting.needs_gradients(s)] == [0, 3, 6]
-    assert [s for s in range(201) if LearningRateAnnealing(["b"], form="neuralpde").needs_gradients(s)] == [0, 100, 200]
+    assert [s for s in range(7) if weighting.updates_at(s)] == [0, 3, 6]
+    assert [s for s in range(201) if LearningRateAnnealing(["b"], form="neuralpde").updates_at(s)] == [0, 100, 200]
     with pytest.raises(ConfigError, match="code, paper, physicsnemo, pinnacle, jinns, config, neuralpde"):
         LearningRateAnnealing(["boundary"], form="modulus")
     with pytest.raises(ConfigError, match="neuralpde"):

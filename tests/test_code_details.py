@@ -13,7 +13,7 @@ from pinn_tutorial.ensembles import EnsembleTrainer
 from pinn_tutorial.experiments import Experiment, ensemble_key
 from pinn_tutorial.reproduction import summarise
 from pinn_tutorial.sweeps import CODE_DETAILS, named_sweep
-from pinn_tutorial.weighting import LearningRateAnnealing
+from pinn_tutorial.weighting import LearningRateAnnealing, StepContext
 
 BUDGET = Budget("test", steps=30, batch_size=16, log_every=1, eval_every=30, checkpoint_every=30, grid_size=10)
 LAYERS = [2, 10, 10, 1]
@@ -42,7 +42,7 @@ def test_lambda_after_the_step_comes_from_the_new_parameters_on_the_same_batch()
     optimizer.step()
     grads = term_gradients(problem, by_hand, batch, params)
     chosen = [i for i, p in enumerate(params) if any(p is w for w in by_hand.weight_matrices())]
-    reference.update([grads["residual"][i] for i in chosen], {"boundary": [grads["boundary"][i] for i in chosen]})
+    reference.update(StepContext(gradients={t: [grads[t][i] for i in chosen] for t in ("residual", "boundary")}))
 
     assert weighting.weights["boundary"] == pytest.approx(reference.weights["boundary"], rel=1e-9)
     assert weighting.weights["boundary"] > 2  # the update happened, and moved lambda off 1

@@ -73,8 +73,8 @@ def test_a_checkpoint_of_another_network_is_refused_and_left_alone(tmp_path, oth
 
 @pytest.mark.parametrize("change", [
     lambda state: state.update(step=10**30), lambda state: state.update(step=-5),
-    lambda state: state.update(generator="x"), lambda state: state["history"].update(wall_s=None),
-    lambda state: state["history"].update(rel_l2="abc"), lambda state: state["history"].update(steps=5),
+    lambda state: state.update(generator="x"), lambda state: state["histories"][0].update(wall_s=None),
+    lambda state: state["histories"][0].update(rel_l2="abc"), lambda state: state["histories"][0].update(steps=5),
 ], ids=["step past the end", "negative step", "generator", "wall time", "errors", "logged steps"])
 def test_a_checkpoint_of_this_run_whose_contents_do_not_fit_is_refused(tmp_path, change):
     """The run key matches, but an entry has the wrong type or range: one error naming the file, not a traceback

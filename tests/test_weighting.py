@@ -12,6 +12,7 @@ from pinn_tutorial.weighting import (
     FixedWeights,
     GradientNormWeighting,
     LearningRateAnnealing,
+    StepContext,
     annealing_estimate,
     gradient_norm,
 )
@@ -32,8 +33,8 @@ class Tiny(nn.Module):
     def forward(self, x):
         return (x @ self.W1.T + self.b1) @ self.W2.T + self.b2
 
-    def weight_matrices(self):
-        return [self.W1, self.W2]
+    def parameter_groups(self):  # what the code form of Algorithm 1 reads: the weight matrices
+        return {"weight_matrices": [self.W1, self.W2]}
 
 
 class LinearInParameters(Problem):
@@ -89,7 +90,7 @@ def test_fixed_points_are_the_ratio_and_its_square_root():
     code, paper = (LearningRateAnnealing(["boundary"], form=f, pooling="layer_mean") for f in ("code", "paper"))
     for _ in range(300):
         for w in (code, paper):
-            w.update(grads_r, {"boundary": grads_b})
+            w.update(StepContext(gradients={"residual": grads_r, "boundary": grads_b}))
     assert code.weights["boundary"] == pytest.approx(ratio**0.5, rel=1e-6)
     assert paper.weights["boundary"] == pytest.approx(ratio, rel=1e-6)
 
@@ -106,10 +107,10 @@ def test_pooling_choices():
 
 def test_update_schedule_and_fixed_weights():
     weighting = LearningRateAnnealing(["boundary", "initial"])
-    assert [s for s in range(35) if weighting.needs_gradients(s)] == [0, 10, 20, 30]
+    assert [s for s in range(35) if weighting.updates_at(s)] == [0, 10, 20, 30]
     fixed = FixedWeights(["boundary"], {"boundary": 10.0})
     losses = {"residual": torch.tensor(2.0), "boundary": torch.tensor(3.0)}
-    assert fixed.total_loss(losses).item() == 32.0 and not fixed.needs_gradients(0)
+    assert fixed.total_loss(losses).item() == 32.0 and not fixed.updates_at(0)
     with pytest.raises(ConfigError, match="boundary"):
         FixedWeights(["boundary"], {"bondary": 1.0})
     with pytest.raises(ConfigError, match="code, paper"):
@@ -129,9 +130,10 @@ def test_gradient_norm_weighting_equals_hand_computation():
 
 def test_gradient_norm_weighting_settles_at_the_ratio_of_norms():
     weighting = GradientNormWeighting(["boundary"], update_every=5)
-    assert [s for s in range(12) if weighting.needs_gradients(s)] == [0, 5, 10]
+    assert [s for s in range(12) if weighting.updates_at(s)] == [0, 5, 10]
     for _ in range(300):  # the same gradients again and again: lambda -> ||g_r|| / ||g_b|| = 5 / 0.5
-        weighting.update([torch.tensor([3.0, 4.0])], {"boundary": [torch.tensor([0.0, 0.5])]})
+        weighting.update(StepContext(gradients={"residual": [torch.tensor([3.0, 4.0])],
+                                                "boundary": [torch.tensor([0.0, 0.5])]}))
     assert weighting.weights["boundary"] == pytest.approx(10.0, rel=1e-6)
     for alpha in (0.0, 1.5):
         with pytest.raises(ValueError, match="alpha"):
@@ -146,5 +148,5 @@ def test_alpha_is_the_weight_of_the_new_estimate_in_every_scheme(alpha):
     norms = GradientNormWeighting(["boundary"], alpha=alpha)  # ||g_r|| / ||g_b||
     for weighting, g_b in ((annealing, [0.4, 0.4]), (norms, [0.3, 0.4])):  # 4 / 0.4 and 5 / 0.5
         weighting.load_state_dict({"weights": {"boundary": 2.0}})
-        weighting.update(g_r, {"boundary": [torch.tensor(g_b)]})
+        weighting.update(StepContext(gradients={"residual": g_r, "boundary": [torch.tensor(g_b)]}))
         assert weighting.weights["boundary"] == pytest.approx((1 - alpha) * 2.0 + alpha * 10.0, rel=1e-6)

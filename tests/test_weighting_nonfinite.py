@@ -25,8 +25,8 @@ class Linear(torch.nn.Module):
     def forward(self, x):
         return x @ self.W1.T @ self.W2.T
 
-    def weight_matrices(self):
-        return [self.W1, self.W2]
+    def parameter_groups(self):
+        return {"weight_matrices": [self.W1, self.W2]}
 
 
 class FlatBoundary(Problem):
@@ -49,13 +49,10 @@ class FlatBoundary(Problem):
 class Runaway(FixedWeights):
     """Fixed weights that an update at step 3 sets to infinity."""
 
-    def needs_gradients(self, step):
+    def updates_at(self, step):
         return step == 3
 
-    def statistic_parameters(self, net):
-        return list(net.parameters())
-
-    def update(self, residual_grads, term_grads):
+    def update(self, context):
         self.weights["boundary"] = math.inf
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ..weighting import LearningRateAnnealing
+from ..weighting import LearningRateAnnealing, StepContext
 from . import CaseFailed, CheckResult, expect_close, helmholtz_gradients, run_cases
 
 NAME = "ch04-annealing-update"
@@ -26,7 +26,7 @@ def _library(lam: float, grads_r: Sequence[torch.Tensor], grads_b: Sequence[torc
     """The weight after one update of the library's printed form of Algorithm 1, from ``lam``."""
     annealing = LearningRateAnnealing(["boundary"], form="paper", alpha=alpha)
     annealing.weights["boundary"] = lam
-    annealing.update(grads_r, {"boundary": grads_b})
+    annealing.update(StepContext(gradients={"residual": grads_r, "boundary": grads_b}))
     return annealing.weights["boundary"]
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..weighting import GradientNormWeighting
+from ..weighting import GradientNormWeighting, StepContext
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
 NAME = "ch13-gradient-norm-update"
@@ -25,7 +25,7 @@ NAME = "ch13-gradient-norm-update"
 def _library_update(weight: float, residual_grads: list, term_grads: list, alpha: float) -> float:
     weighting = GradientNormWeighting(["boundary"], alpha=alpha)
     weighting.weights["boundary"] = weight
-    weighting.update(residual_grads, {"boundary": term_grads})
+    weighting.update(StepContext(gradients={"residual": residual_grads, "boundary": term_grads}))
     return weighting.weights["boundary"]
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..weighting import ANNEALING_FORMS, LearningRateAnnealing
+from ..weighting import ANNEALING_FORMS, LearningRateAnnealing, StepContext
 from . import CaseFailed, CheckResult, expect_close, helmholtz_gradients, run_cases
 
 NAME = "ch05-fixed-point"
@@ -73,7 +73,7 @@ def check(settle: Callable) -> CheckResult:
             spec = ANNEALING_FORMS[name]
             annealing = LearningRateAnnealing(["boundary"], form=name)
             for _ in range(20):
-                annealing.update(grads["residual"], {"boundary": grads["boundary"]})
+                annealing.update(StepContext(gradients=grads))
             r = spec.ratio(grads["residual"], grads["boundary"])
             compare(f"the weight after 20 updates of the library's {name!r} form, on a network's gradients",
                     settle(r, spec.weighted, spec.alpha, 20), annealing.weights["boundary"],

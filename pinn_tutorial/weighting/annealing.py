@@ -1,16 +1,4 @@
-"""Loss weighting: fixed weights, and learning-rate annealing (the paper's Algorithm 1).
-
-The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39): the PDE
-residual L_r always has weight 1, and each boundary or initial term L_i has a weight lambda_i.
-A weighting object owns the lambda_i. The trainer asks it, every step, whether it wants the
-per-term gradients (``needs_gradients``); if so it hands them over (``update``) before the
-optimiser step, so the same gradients serve the estimate and the update, or, for a weighting
-with ``after_step`` (as the original code does it), after the step, from gradients at the new
-parameters on the same batch.
-
-The adaptive schemes move each weight towards a new estimate lambda_hat_i by the moving average
-of Eq. 41, lambda_i <- (1 - alpha) lambda_i + alpha lambda_hat_i: in every class here ``alpha``
-is the weight of the new estimate.
+"""Learning-rate annealing, the paper's Algorithm 1, in every form in which it exists.
 
 Algorithm 1 is not one formula in practice: the paper prints one, its authors' code runs another,
 and each library that offers it runs its own. ``ANNEALING_FORMS`` holds them, each an
@@ -22,62 +10,20 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
-from torch import nn
 
-from .config import choose
+from ..config import choose
+from .base import Grads, MovingAverageWeighting, StepContext, register_weighting
 
-Grads = Sequence[torch.Tensor]
 Pooling = Literal["all", "layer_mean", "layer_ratio_max"]
 POOLINGS = ("all", "layer_mean", "layer_ratio_max")
 # Statistics of a gradient g over its entries: max|g|, mean|g|, and |mean g| (the size of the signed mean).
 Statistic = Literal["max", "mean", "abs_mean"]
 STATISTICS = ("max", "mean", "abs_mean")
-
-
-class Weighting:
-    """Weights lambda_i for the terms after the residual; the base class keeps them fixed."""
-
-    # Whether ``update`` reads the gradients after the optimiser step (at the new parameters).
-    after_step = False
-
-    def __init__(self, terms: Iterable[str], weights: dict[str, float] | None = None):
-        self.terms = tuple(terms)
-        self.weights = {term: 1.0 for term in self.terms}
-        for term, value in (weights or {}).items():
-            self.weights[choose("loss term", term, self.terms)] = float(value)
-
-    def total_loss(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
-        """L = L_r + sum_i lambda_i L_i  (paper Eq. 39)."""
-        return losses["residual"] + sum(self.weights[t] * losses[t] for t in self.terms)
-
-    def needs_gradients(self, step: int) -> bool:
-        """Whether ``update`` wants the per-term gradients at this step."""
-        return False
-
-    def statistic_parameters(self, net: nn.Module) -> list[nn.Parameter]:
-        """The parameters whose gradients ``update`` reads."""
-        return []
-
-    def update(self, residual_grads: Grads, term_grads: dict[str, Grads]) -> None:
-        """Adjust the weights from the gradients of L_r and of each unweighted L_i."""
-
-    def state_dict(self) -> dict:
-        return {"weights": dict(self.weights)}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.weights = dict(state["weights"])
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.weights})"
-
-
-class FixedWeights(Weighting):
-    """Constant weights lambda_i (1 unless given): the standard PINN of methods M1 and M3."""
 
 
 def _statistic(g: torch.Tensor, statistic: Statistic) -> torch.Tensor:
@@ -312,7 +258,8 @@ ANNEALING_FORMS: dict[str, AnnealingForm] = {form.name: form for form in (
 )}
 
 
-class LearningRateAnnealing(Weighting):
+@register_weighting
+class LearningRateAnnealing(MovingAverageWeighting):
     """Learning-rate annealing, the paper's Algorithm 1, in any of the forms in which it exists.
 
     Every ``update_every`` steps (10 in the paper), for each weighted term i:
@@ -359,101 +306,32 @@ class LearningRateAnnealing(Weighting):
     ``update_every`` steps). The libraries' forms all update before the step.
     """
 
+    name = "annealing"
+    label = "learning-rate annealing (Algorithm 1)"
+
     def __init__(self, terms: Iterable[str], form: str = "code", alpha: float | None = None,
                  update_every: int | None = None, pooling: Pooling | None = None, after_step: bool = False):
-        super().__init__(terms)
-        self.after_step = bool(after_step)
         self.form = choose("annealing form", form, ANNEALING_FORMS)
         self.spec = ANNEALING_FORMS[form]
-        self.alpha = alpha if alpha is not None else self.spec.alpha
-        if not 0 < self.alpha <= 1:
-            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {self.alpha}")
-        update_every = update_every if update_every is not None else self.spec.update_every
-        if update_every < 1:
-            raise ValueError(f"update_every must be at least 1, got {update_every}")
-        self.update_every = update_every
-        self.pooling = pooling or self.spec.pooling
+        super().__init__(terms, alpha if alpha is not None else self.spec.alpha,
+                         update_every if update_every is not None else self.spec.update_every)
+        self.after_step = bool(after_step)
+        self.pooling = choose("pooling", pooling, POOLINGS) if pooling else self.spec.pooling
+        self.parameter_group = self.spec.parameters
 
-    def needs_gradients(self, step: int) -> bool:
-        return step % self.update_every == 0
-
-    def statistic_parameters(self, net: nn.Module) -> list[nn.Parameter]:
-        if self.spec.parameters == "weight_matrices":
-            return net.weight_matrices()
-        return [p for p in net.parameters() if p.requires_grad]
-
-    def update(self, residual_grads: Grads, term_grads: dict[str, Grads]) -> None:
-        spec = self.spec
+    def estimate(self, context: StepContext) -> dict[str, float]:
+        spec, grads = self.spec, context.term_gradients()
+        estimates = {}
         for term in self.terms:
-            grads = term_grads[term]
+            term_grads = grads[term]
             if spec.weighted:  # the gradients of the weighted term lambda_i L_i, as the original code takes them
-                grads = [self.weights[term] * g for g in grads]
-            estimate = annealing_estimate(residual_grads, grads, self.pooling, spec.numerator, spec.denominator,
-                                          spec.eps)
-            self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimate
+                term_grads = [self.weights[term] * g for g in term_grads]
+            estimates[term] = annealing_estimate(grads["residual"], term_grads, self.pooling, spec.numerator,
+                                                 spec.denominator, spec.eps)
+        return estimates
 
     def __repr__(self) -> str:
         # after_step only when set, so that the repr (a checkpoint's run key) of the default is unchanged
         after = ", after_step=True" if self.after_step else ""
         return (f"LearningRateAnnealing(form={self.form!r}, alpha={self.alpha}, "
                 f"update_every={self.update_every}, pooling={self.pooling!r}{after})")
-
-
-class GradientNormWeighting(Weighting):
-    """Gradient-norm weighting, from later work by the same group (Wang, Sankaran, Wang & Perdikaris
-    2023, "An expert's guide to training physics-informed neural networks", arXiv:2308.08468; the
-    ``grad_norm`` scheme of their jaxpi library).
-
-    Every ``update_every`` steps, for each weighted term i, from the L2 norms of the gradients
-    with respect to all parameters:
-
-        lambda_hat_i = ||grad L_r||_2 / ||grad L_i||_2
-        lambda_i    <- (1 - alpha) lambda_i + alpha lambda_hat_i
-
-    the moving average of Eq. 41, ``alpha`` the weight of the new estimate as in
-    ``LearningRateAnnealing``.
-
-    The published form weights every term, residual included, with
-    lambda_hat_i = (sum_j ||grad L_j||) / ||grad L_i||; dividing all of them by the residual's
-    gives the ratio above with the residual's weight held at 1, as in this library's loss
-    (Eq. 39). The two differ by one common factor, which Adam's step ignores.
-
-    Against Algorithm 1 (``LearningRateAnnealing``): the statistic is a ratio of norms of whole
-    gradients instead of the residual's largest entry over the term's mean entry, and the
-    weighted gradient norms end up equal (the fixed point is lambda = r, not sqrt(r) as for
-    the coded Algorithm 1). The defaults (every 10 steps, alpha = 0.1, so 0.9 on the old value)
-    are those of the coded Algorithm 1, so that a comparison differs only in the statistic;
-    jaxpi updates every 1,000 steps.
-    """
-
-    def __init__(self, terms: Iterable[str], alpha: float = 0.1, update_every: int = 10):
-        super().__init__(terms)
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {alpha}")
-        if update_every < 1:
-            raise ValueError(f"update_every must be at least 1, got {update_every}")
-        self.alpha, self.update_every = alpha, update_every
-
-    def needs_gradients(self, step: int) -> bool:
-        return step % self.update_every == 0
-
-    def statistic_parameters(self, net: nn.Module) -> list[nn.Parameter]:
-        return [p for p in net.parameters() if p.requires_grad]
-
-    def update(self, residual_grads: Grads, term_grads: dict[str, Grads]) -> None:
-        residual_norm = gradient_norm(residual_grads)
-        for term in self.terms:
-            term_norm = gradient_norm(term_grads[term])
-            # A term with no gradient at all gets an infinite estimate, which the trainer reports.
-            estimate = residual_norm / term_norm if term_norm > 0 else math.inf
-            self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimate
-
-    def __repr__(self) -> str:
-        return f"GradientNormWeighting(alpha={self.alpha}, update_every={self.update_every})"
-
-
-def gradient_norm(grads: Grads) -> float:
-    """The L2 norm of a gradient given as one tensor per parameter tensor, ||g||_2 = sqrt(sum g^2)."""
-    if not grads:
-        raise ValueError("need at least one gradient tensor")
-    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))

@@ -1,0 +1,38 @@
+"""Loss weighting: fixed weights, learning-rate annealing (the paper's Algorithm 1), and later schemes.
+
+The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39). A scheme owns the
+lambda_i (``base.Weighting``); the adaptive ones move each weight towards a new estimate by the
+moving average of Eq. 41 (``base.MovingAverageWeighting``), where ``alpha`` is always the weight of
+the new estimate. Each scheme is one module here, registered by name in ``WEIGHTINGS``; the one
+line per scheme below is its registration.
+"""
+
+from .annealing import (
+    ANNEALING_FORMS,
+    POOLINGS,
+    STATISTICS,
+    AnnealingForm,
+    LearningRateAnnealing,
+    Pooling,
+    annealing_estimate,
+)
+from .base import (
+    PARAMETER_GROUPS,
+    WEIGHTINGS,
+    Grads,
+    MovingAverageWeighting,
+    StepContext,
+    Weighting,
+    make_weighting,
+    register_weighting,
+    weighting_parameters,
+)
+from .fixed import FixedWeights
+from .gradient_norm import GradientNormWeighting, gradient_norm
+
+__all__ = [
+    "ANNEALING_FORMS", "PARAMETER_GROUPS", "POOLINGS", "STATISTICS", "WEIGHTINGS", "AnnealingForm", "FixedWeights",
+    "GradientNormWeighting", "Grads", "LearningRateAnnealing", "MovingAverageWeighting", "Pooling", "StepContext",
+    "Weighting", "annealing_estimate", "gradient_norm", "make_weighting", "register_weighting",
+    "weighting_parameters",
+]

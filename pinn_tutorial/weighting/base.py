@@ -1,0 +1,161 @@
+"""What every weighting scheme is: weights lambda_i, a schedule, and an update from what a step offers.
+
+The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39): the PDE residual
+L_r always has weight 1, and each boundary or initial term L_i has a weight lambda_i. A weighting
+owns the lambda_i. At every step where ``updates_at(step)`` holds, the trainer hands it a
+``StepContext`` (the step, the loss values, the per-term gradients on demand, its own random
+generator), before the optimiser step, or after it (``after_step``, as the original code does).
+
+A new scheme is one class, registered by name with ``@register_weighting``; its constructor's
+keyword parameters are its settings (``weighting_parameters``), which the command line and the run
+spec read from there.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+
+from ..config import ConfigError, choose
+
+Grads = Sequence[torch.Tensor]
+# The parameter groups a network declares (``networks.parameter_groups``) that a scheme may read.
+PARAMETER_GROUPS = ("all", "weight_matrices")
+
+
+@dataclass
+class StepContext:
+    """What a weighting sees at a step where it updates.
+
+    ``losses`` holds the unweighted loss values of every term, the residual's included.
+    ``term_gradients()`` gives dL_t/dtheta for every term t, one tensor per parameter tensor of the
+    scheme's ``parameter_group``; the trainer computes them only when a scheme asks (a scheme that
+    reads loss values alone costs no backward pass). ``generator`` is the scheme's own random
+    generator, seeded from the run's seed and saved in its checkpoints.
+    """
+
+    step: int = 0
+    losses: Mapping[str, float] = field(default_factory=dict)
+    gradients: Callable[[], Mapping[str, Grads]] | Mapping[str, Grads] | None = None
+    generator: torch.Generator | None = None
+    _cache: Mapping[str, Grads] | None = field(default=None, init=False, repr=False)
+
+    def term_gradients(self) -> Mapping[str, Grads]:
+        """dL_t/dtheta for every term t (``"residual"`` and each weighted term), computed at the first call."""
+        if self._cache is None:
+            if self.gradients is None:
+                raise RuntimeError("this step offers no gradients")
+            self._cache = self.gradients() if callable(self.gradients) else self.gradients
+        return self._cache
+
+
+WEIGHTINGS: dict[str, type[Weighting]] = {}
+
+
+def register_weighting(cls: type[Weighting]) -> type[Weighting]:
+    """A class decorator: ``WEIGHTINGS[cls.name] = cls``, so that the command line, file names and tables
+    know the scheme by its name."""
+    if cls.name in WEIGHTINGS and WEIGHTINGS[cls.name] is not cls:
+        raise ValueError(f"two weighting schemes are called {cls.name!r}")
+    WEIGHTINGS[cls.name] = cls
+    return cls
+
+
+def weighting_parameters(name: str) -> dict[str, inspect.Parameter]:
+    """The settings of scheme ``name``: its constructor's parameters other than ``terms``, with their defaults."""
+    cls = WEIGHTINGS[choose("weighting", name, WEIGHTINGS)]
+    return {p: v for p, v in inspect.signature(cls).parameters.items() if p != "terms"}
+
+
+def make_weighting(name: str, terms: Iterable[str], **params) -> Weighting:
+    """Scheme ``name`` for the weighted ``terms``; an unknown scheme or setting is a ConfigError naming the valid
+    ones."""
+    valid = weighting_parameters(name)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ConfigError(f"weighting {name!r} has no setting {unknown[0]!r}; its settings are: "
+                          f"{', '.join(valid) or 'none'}")
+    try:
+        return WEIGHTINGS[name](terms, **params)
+    except (TypeError, ValueError) as error:  # a value the scheme refuses, e.g. alpha = 2
+        raise ConfigError(f"weighting {name!r}: {error}") from None
+
+
+class Weighting:
+    """Weights lambda_i for the terms after the residual; this base class keeps them as they are.
+
+    A scheme sets ``name`` and ``label``, says when it updates (``updates_at``) and how
+    (``update``), and which parameters' gradients it reads (``parameter_group``: ``"all"``, or
+    ``"weight_matrices"``, the W_l of the network's layers). ``after_step``: the update reads the
+    step's context at the new parameters, after the optimiser step, on the same batch.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    after_step = False
+    parameter_group = "all"
+
+    def __init__(self, terms: Iterable[str], weights: dict[str, float] | None = None):
+        self.terms = tuple(terms)
+        self.weights = {term: 1.0 for term in self.terms}
+        for term, value in (weights or {}).items():
+            self.weights[choose("loss term", term, self.terms)] = float(value)
+
+    def total_loss(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
+        """L = L_r + sum_i lambda_i L_i  (paper Eq. 39)."""
+        return losses["residual"] + sum(self.weights[t] * losses[t] for t in self.terms)
+
+    def updates_at(self, step: int) -> bool:
+        """Whether ``update`` runs at this step."""
+        return False
+
+    def update(self, context: StepContext) -> None:
+        """Adjust the weights from what the step offers."""
+
+    def state_dict(self) -> dict:
+        return {"weights": dict(self.weights)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.weights = dict(state["weights"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.weights})"
+
+
+class MovingAverageWeighting(Weighting):
+    """A scheme that moves each weight towards a new estimate every ``update_every`` steps (Eq. 41):
+
+        lambda_i <- (1 - alpha) lambda_i + alpha lambda_hat_i
+
+    ``alpha`` is the weight of the new estimate in every scheme of this library, whatever its
+    source calls it. A subclass computes the estimates, ``estimate(context)``.
+    """
+
+    def __init__(self, terms: Iterable[str], alpha: float, update_every: int):
+        super().__init__(terms)
+        if not 0 < alpha <= 1:
+            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {alpha}")
+        if not (float(update_every).is_integer() and update_every >= 1):
+            raise ValueError(f"update_every must be a whole number of at least 1, got {update_every}")
+        self.alpha, self.update_every = alpha, int(update_every)
+
+    def updates_at(self, step: int) -> bool:
+        return step % self.update_every == 0
+
+    def estimate(self, context: StepContext) -> dict[str, float]:
+        """lambda_hat_i for every weighted term i."""
+        raise NotImplementedError
+
+    def update(self, context: StepContext) -> None:
+        estimates = self.estimate(context)
+        for term in self.terms:
+            self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimates[term]
+
+    def __repr__(self) -> str:
+        # Every setting, by the constructor's names: the repr is part of a run's identity (its checkpoint key).
+        settings = [p for p in inspect.signature(type(self)).parameters if p != "terms"]
+        return f"{type(self).__name__}({', '.join(f'{p}={getattr(self, p)!r}' for p in settings)})"
