@@ -6,6 +6,7 @@ moving average of Eq. 41 (``base.MovingAverageWeighting``), where ``alpha`` is a
 the new estimate. Each scheme is one module here, registered by name in ``WEIGHTINGS``; the one
 line per scheme below is its registration.
 """
+# ruff: noqa: F401  (every import here is a name of the package, or the registration of a scheme)
 
 from .annealing import (
     ANNEALING_FORMS,
@@ -29,10 +30,4 @@ from .base import (
 )
 from .fixed import FixedWeights
 from .gradient_norm import GradientNormWeighting, gradient_norm
-
-__all__ = [
-    "ANNEALING_FORMS", "PARAMETER_GROUPS", "POOLINGS", "STATISTICS", "WEIGHTINGS", "AnnealingForm", "FixedWeights",
-    "GradientNormWeighting", "Grads", "LearningRateAnnealing", "MovingAverageWeighting", "Pooling", "StepContext",
-    "Weighting", "annealing_estimate", "gradient_norm", "make_weighting", "register_weighting",
-    "weighting_parameters",
-]
+from .relobralo import ReLoBRaLo, balanced_weights
