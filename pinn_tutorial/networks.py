@@ -88,7 +88,11 @@ GATED_VARIANTS = ("code", "paper")
 
 
 class _Standardised(nn.Module):
-    """Shared input scaling; ``mean`` and ``std`` are buffers, saved with the state dict."""
+    """Shared input scaling; ``mean`` and ``std`` are buffers, saved with the state dict.
+
+    A network declares its scaling: ``MLP(layers, *problem.input_scaling())``, or ``MLP(layers, None, None)`` for
+    raw inputs. Leaving it out is an error, not a silent default: a network built by hand without the problem's
+    scaling trains on other inputs than the preset's."""
 
     def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None,
                  input_std: Sequence[float] | None):
@@ -131,8 +135,8 @@ class MLP(_Standardised):
     tanh units (the original code's Helmholtz net), one linear output.
     """
 
-    def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None = None,
-                 input_std: Sequence[float] | None = None):
+    def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None,
+                 input_std: Sequence[float] | None):
         super().__init__(layers, input_mean, input_std)
         self.linears = nn.ModuleList(glorot_linear(a, b) for a, b in zip(layers[:-1], layers[1:]))
 
@@ -173,9 +177,8 @@ class ModifiedMLP(_Standardised):
     (``helmholtz_M3_...`` and ``helmholtz_M3-papernet_...``), compared in chapter 5 of the book.
     """
 
-    def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None = None,
-                 input_std: Sequence[float] | None = None,
-                 variant: Literal["paper", "code"] = "code"):
+    def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None,
+                 input_std: Sequence[float] | None, variant: Literal["paper", "code"] = "code"):
         super().__init__(layers, input_mean, input_std)
         choose("network variant", variant, GATED_VARIANTS)  # a ConfigError listing both
         widths = set(layers[1:-1])

@@ -15,7 +15,7 @@ NETS = {
     "mlp": lambda: MLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5]),
     "gated-paper": lambda: ModifiedMLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5], variant="paper"),
     "gated-code": lambda: ModifiedMLP([2, 16, 16, 16, 1], [0.1, -0.2], [0.6, 0.5], variant="code"),
-    "mlp-3-in-2-out": lambda: MLP([3, 12, 12, 2]),
+    "mlp-3-in-2-out": lambda: MLP([3, 12, 12, 2], None, None),
 }
 
 

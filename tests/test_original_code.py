@@ -454,7 +454,7 @@ def forward_from_the_equations(arrays: dict[str, np.ndarray], x: np.ndarray, gat
 def test_the_original_weights_load_into_our_nets(architecture, gated):
     layers = [2, 7, 7, 7, 1]
     arrays = original_layout(layers, gated)
-    net = ARCHITECTURES[architecture](layers)
+    net = ARCHITECTURES[architecture](layers, None, None)
     oc.load_original_weights(net, arrays)
     x = np.random.default_rng(1).uniform(-1, 1, size=(64, 2))
     ours = net(torch.as_tensor(x, dtype=torch.float32)).detach().numpy()
@@ -471,11 +471,12 @@ def test_the_original_weights_load_into_our_nets(architecture, gated):
 def test_weights_that_do_not_fit_are_refused():
     arrays = original_layout([2, 7, 7, 1], gated=False)
     with pytest.raises(ConfigError, match="do not fit MLP"):
-        oc.load_original_weights(MLP([2, 7, 7, 7, 1]), arrays)
+        oc.load_original_weights(MLP([2, 7, 7, 7, 1], None, None), arrays)
     with pytest.raises(ConfigError, match="do not fit a layer"):
-        oc.load_original_weights(MLP([2, 7, 7, 1]), {**arrays, "init_b1": np.zeros((7, 1), np.float32)})
+        oc.load_original_weights(MLP([2, 7, 7, 1], None, None), {**arrays, "init_b1": np.zeros((7, 1), np.float32)})
     with pytest.raises(ConfigError, match="variant 'code'"):
-        oc.load_original_weights(ModifiedMLP([2, 7, 7, 1], variant="paper"), original_layout([2, 7, 7, 1], True))
+        gated = ModifiedMLP([2, 7, 7, 1], None, None, variant="paper")
+        oc.load_original_weights(gated, original_layout([2, 7, 7, 1], True))
 
 
 def recorded_points(steps: int, n: int = 4, seed: int = 0) -> np.ndarray:
@@ -515,7 +516,7 @@ def test_ours_runs_on_the_recording():
     arrays = {**original_layout([2, 7, 7, 1], gated=False), "points": recorded_points(12, n=16)}
     series, rel_l2, final = oc.ours_series("M2", arrays)
     assert [len(series[k]) for k in ("loss_res", "loss_bcs", "lambda")] == [12, 12, 2]
-    problem, net = Helmholtz(), MLP([2, 7, 7, 1])
+    problem, net = Helmholtz(), MLP([2, 7, 7, 1], None, None)
     oc.load_original_weights(net, arrays)
     first = oc.recorded_batches(problem, arrays["points"])[0]
     losses = problem.losses(net, first)

@@ -33,7 +33,7 @@ def _network(layers: list[int], seed: int, gates_off: bool = False) -> ModifiedM
     """A library gated network (the equations' variant) with random biases; ``gates_off`` zeroes the gates."""
     with torch.random.fork_rng():  # the learner's own random stream is left as it was
         torch.manual_seed(seed)
-        net = ModifiedMLP(layers, variant="paper")
+        net = ModifiedMLP(layers, None, None, variant="paper")
         with torch.no_grad():
             for linear in [net.encoder_u, net.encoder_v, *net.linears]:
                 linear.bias.normal_(0.0, 0.5)
