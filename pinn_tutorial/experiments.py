@@ -42,6 +42,7 @@ from .methods import (
     describe,
     is_method_name,
     method_name,
+    method_names,
     parameter_value,
     resolve_method,
 )
@@ -128,7 +129,7 @@ class Experiment:
     method: str | None = setting(
         help="a preset of a network and a weighting: " + "; ".join(f"{m.name}: {m.description}"
                                                                    for m in METHODS.values()),
-        choices=lambda: METHODS, identity=False)
+        choices=method_names, identity=False)
     budget: str | None = setting(help=f"one of: {', '.join(BUDGETS)} (default: $PINN_TUTORIAL_BUDGET or 'default')",
                                  choices=lambda: BUDGETS, flag=None)
     seed: int = setting(0, help="the seed", flag=None)

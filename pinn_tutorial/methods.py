@@ -74,6 +74,13 @@ def method_name(arch: str, weighting: str) -> str:
                 f"{arch}+{weighting}")
 
 
+def method_names() -> list[str]:
+    """Every method's name: the presets, then each composition of a registered architecture and weighting that
+    is not one."""
+    composed = [method_name(a, w) for a in ARCHITECTURES for w in WEIGHTINGS]
+    return list(METHODS) + [name for name in composed if name not in METHODS]
+
+
 def resolve_method(name: str) -> tuple[str, str]:
     """The architecture and weighting a method's name stands for: a preset's, or those of ``arch+weighting``."""
     arch, plus, weighting = name.partition("+")
@@ -155,9 +162,9 @@ def build(method: str | None, problem: Problem, seed: int = 0, layers: list[int]
     ``ModifiedMLP``). ``input_scaling`` standardises the inputs with the exact mean and standard deviation of a
     uniform point, or with those of 10^5 points drawn with ``seed``, as the original code does. ``pooling``
     overrides how Algorithm 1 pools the layers (default: the original code's for the problem; see
-    ``weighting.annealing_estimate``). ``weighting_params`` go to the scheme's constructor (over ``form``, ``pooling`` and
-    ``lambda_update``), ``network_params`` to the network's (over ``variant``). Each reaches only a network or
-    scheme that takes it.
+    ``weighting.annealing_estimate``). ``weighting_params`` go to the scheme's constructor (over ``form``,
+    ``pooling`` and ``lambda_update``), ``network_params`` to the network's (over ``variant``). Each reaches only
+    a network or scheme that takes it.
 
     The network is initialised from ``torch.manual_seed(seed)`` inside ``torch.random.fork_rng``: the caller's
     random state is left as it was.
