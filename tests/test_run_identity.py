@@ -57,9 +57,10 @@ def test_f3_a_run_of_other_steps_is_not_its_budgets_row(tmp_path):
 def test_f4_reproduce_checks_that_a_finished_file_is_its_runs(tmp_path, source, name, message):
     _copy(source, tmp_path, name)
     problem = name.split("_M1")[0]
+    seed = name[-6]
     done = subprocess.run([sys.executable, "-m", "pinn_tutorial", "reproduce", problem, "--methods", "M1", "--budget",
-                           "paper",
-                           "--seeds", f"{name[-6]}-{name[-6]}", "--jobs", "1", "--out", str(tmp_path), "--no-progress"],
+                           "paper", "--seeds", f"{seed}-{seed}", "--jobs", "1", "--out", str(tmp_path),
+                           "--no-progress"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "holds another run" in done.stderr and message in done.stderr, done.stderr
 
