@@ -14,7 +14,7 @@ import argparse
 import shlex
 import sys
 import warnings
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -30,15 +30,15 @@ from .experiments import (
     ensemble_name,
     run_ensemble,
     run_experiment,
+    settings,
 )
 from .methods import METHODS, PAPER_METHODS
 from .original_code import PAPER_STEPS, PYTHON_ENV
 from .problems import PROBLEMS
 from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
 from .studies import STUDIES, run_study
-from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep
+from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep, with_settings
 from .training import STOP_SIGNALS, NonFiniteLossError
-from .weighting import ANNEALING_FORMS
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,6 +56,65 @@ def parse_param(text: str) -> tuple[str, float]:
         return name, float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, e.g. C=4, got {text!r}") from None
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """NAME=VALUE, the value as text (the setting's own type is applied when the run spec is made)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. alpha=0.5, got {text!r}")
+    return name.strip(), value
+
+
+def _argument_type(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """A setting's parser as argparse's type: its ConfigError becomes argparse's one-line error."""
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except (ConfigError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return convert
+
+
+# The settings a command takes from elsewhere: the problem and budget (positional or their own option), the seed
+# (--seed, --seeds), and for reproduce and sweep the methods (--methods).
+OWN_OPTIONS = ("problem", "budget", "seed")
+SWEPT = ("method", "arch", "weighting")
+
+
+def spec_options(command: argparse.ArgumentParser, leave_out: tuple[str, ...] = ()) -> None:
+    """One option per setting of the run spec (``experiments.Setting``): its flag, help and valid values (read
+    from the registries now), each None unless given, so that the spec's own default applies."""
+    for f, declared in settings(Experiment):
+        if declared.flag is None or f.name in leave_out:
+            continue
+        flag = declared.flag or f"--{f.name.replace('_', '-')}"
+        valid = f" (one of: {', '.join(declared.choices())})" if declared.choices else ""
+        if declared.repeat:
+            command.add_argument(flag, dest=f.name, action="append", metavar="NAME=VALUE", default=None,
+                                 type=parse_param if f.name == "params" else parse_pair,
+                                 help=declared.help + " (repeatable)")
+        else:
+            command.add_argument(flag, dest=f.name, default=None, type=_argument_type(declared.parse),
+                                 help=declared.help + valid)
+
+
+def spec_settings(args: argparse.Namespace, leave_out: tuple[str, ...] = ()) -> dict:
+    """The settings given on the command line, as ``Experiment``'s keyword arguments; a NAME given twice in a
+    repeatable option is a ConfigError."""
+    given = {}
+    for f, declared in settings(Experiment):
+        value = getattr(args, f.name, None)
+        if declared.flag is None or f.name in leave_out or value is None:
+            continue
+        if declared.repeat:
+            names = [name for name, _ in value]
+            if twice := sorted({name for name in names if names.count(name) > 1}):
+                flag = declared.flag or f"--{f.name.replace('_', '-')}"
+                raise ConfigError(f"{flag} {twice[0]} is given twice: give each parameter once")
+            value = dict(value)
+        given[f.name] = value
+    return given
 
 
 def seeds_argument(text: str) -> list[int]:
@@ -102,7 +161,7 @@ def _sweep_options(command: argparse.ArgumentParser) -> None:
                               "with no ADDRESS, on a local Ray started for the sweep")
     command.add_argument("--ensemble-size", type=count_argument, default=ENSEMBLE_SIZE,
                          help=f"members per ensemble at most (default {ENSEMBLE_SIZE}; 1: every run on its own)")
-    command.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
+    spec_options(command, OWN_OPTIONS + SWEPT)
     command.add_argument("--out", default="results", help="folder for the result files (default: results)")
     command.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     command.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -118,41 +177,14 @@ def parser() -> argparse.ArgumentParser:
         description="Train one run and write OUT/<run>.json; with --seeds, train those seeds together as one "
                     "ensemble (one result file each). An interrupted run resumes from its checkpoint.")
     train.add_argument("problem", help=f"one of: {', '.join(PROBLEMS)}")
-    train.add_argument("--method", default="M1", help="M1 (standard), M2 (annealing), M3 (gated net), M4 (both); "
-                       "GN2, GN4 (gradient-norm weighting, later work)")
     _budget_option(train)
     seeds = train.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=seed_argument, default=None, help="one seed (default 0)")
     seeds.add_argument("--seeds", type=seeds_argument, default=None,
                        help="several seeds, trained together as one ensemble: a count N (seeds 0..N-1), a range 5-9 "
                             "or a list 0,3,5")
-    train.add_argument("--width", type=count_argument, default=None,
-                       help="units per hidden layer (default: the paper's network; Table 2: 30, 50, 100)")
-    train.add_argument("--depth", type=count_argument, default=None,
-                       help="hidden layers (default: the paper's network; Table 2: 3, 5, 7)")
     train.add_argument("--out", default="results", help="folder for the result file (default: results)")
-    train.add_argument("--form", default="code",
-                       help="the form of Algorithm 1 (M2, M4): " + "; ".join(
-                           f"'{name}', {form.summary}" for name, form in ANNEALING_FORMS.items()))
-    train.add_argument("--variant", default="code",
-                       help="gated network as the original code builds it ('code', default) or as Eqs. 43-47 ('paper')")
-    train.add_argument("--lambda-update", default="before_step",
-                       help="Algorithm 1 updates lambda before the Adam step ('before_step', default) or after it, "
-                            "from the new parameters, as the original code does ('after_step')")
-    train.add_argument("--input-scaling", default="exact",
-                       help="standardise the inputs with the exact statistics of the domain ('exact', default) or "
-                            "with those of 10^5 random points, as the original code does ('sampled')")
-    train.add_argument("--pooling", default=None,
-                       help="how Algorithm 1 pools the layers: all, layer_mean, layer_ratio_max "
-                            "(default: the original code's for the problem)")
-    train.add_argument("--adam", default="torch",
-                       help="Adam's epsilon as PyTorch adds it ('torch', default) or as TensorFlow 1 does ('tf1')")
-    train.add_argument("--steps", type=count_argument, default=None, help="override the budget's number of steps")
-    train.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
-                       help="a problem parameter, e.g. C=4 for poisson1d or a2=1 for helmholtz")
-    train.add_argument("--derivatives", default="auto",
-                       help="input derivatives by forward propagation where the net allows ('auto', default) "
-                            "or by nested autograd, the reference path ('autograd')")
+    spec_options(train)
     train.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     train.add_argument("--wait", action="store_true",
@@ -242,16 +274,15 @@ def _sweep_settings(args: argparse.Namespace) -> dict:
 def reproduce_command(args: argparse.Namespace) -> None:
     # reproduce() checks the benchmark and budget names before it trains anything.
     methods = _methods(args.methods) or PAPER_METHODS
-    results = reproduce(args.benchmark, args.budget, args.seeds, args.out, methods, steps=args.steps,
-                        **_sweep_settings(args))
+    results = reproduce(args.benchmark, args.budget, args.seeds, out=args.out, methods=methods,
+                        settings=spec_settings(args, OWN_OPTIONS + SWEPT), **_sweep_settings(args))
     print()
     print(format_table(summarise(results)))
 
 
 def sweep_command(args: argparse.Namespace) -> None:
-    experiments = named_sweep(args.name, args.budget, args.seeds, _methods(args.methods))
-    if args.steps is not None:
-        experiments = [replace(exp, steps=args.steps) for exp in experiments]
+    experiments = with_settings(named_sweep(args.name, args.budget, args.seeds, _methods(args.methods)),
+                                spec_settings(args, OWN_OPTIONS + SWEPT))
     results = run_sweep(experiments, args.out, **_sweep_settings(args))
     print()
     print(format_table(summarise(results)))
@@ -308,15 +339,11 @@ def bench_command(args: argparse.Namespace) -> None:
 
 
 def train_command(args: argparse.Namespace) -> None:
-    names = [name for name, _ in args.param]
-    if twice := sorted({name for name in names if names.count(name) > 1}):
-        raise ConfigError(f"--param {twice[0]} is given twice: give each parameter once")
     seeds = args.seeds or [args.seed or 0]
     # Experiment checks every setting (the Python API's one validation); the device and the folder come next, so a
     # bad value leaves nothing behind.
-    exps = [Experiment(args.problem, args.method, get_budget(args.budget).name, seed, args.form, args.variant,
-                       args.steps, dict(args.param), args.derivatives, args.width, args.depth,
-                       args.lambda_update, args.input_scaling, args.adam, args.pooling) for seed in seeds]
+    given = spec_settings(args, OWN_OPTIONS)
+    exps = [Experiment(args.problem, budget=get_budget(args.budget).name, seed=seed, **given) for seed in seeds]
     get_device(args.device)
     check_writable(args.out)
     options = {"resume": not args.fresh, "progress": not args.no_progress, "device": args.device}

@@ -56,7 +56,7 @@ from torch import nn
 from .config import Budget, ConfigError, get_budget, get_device, set_threads
 from .ensembles import EnsembleTrainer
 from .experiments import Experiment, git_commit, machine
-from .methods import build
+from .methods import METHODS, build
 from .paper import KLEIN_GORDON_TRAIN_TIME_S
 from .problems import get_problem
 from .training import Trainer
@@ -196,7 +196,7 @@ def step_times(problem_name: str = "helmholtz", repeats: int = 9, steps: int = 5
     library's MLP on its nested-autograd path. ``steps`` should be a multiple of 10 so that
     Algorithm 1 updates as often as in training.
     """
-    set_threads()  # what every Trainer sets: one thread unless $PINN_TUTORIAL_THREADS says otherwise
+    set_threads()  # trainers set threads only inside run(); these steps are timed outside it
     problem = get_problem(problem_name)
     budget = get_budget("paper")
     dev = get_device(device)
@@ -324,7 +324,8 @@ _HEADING = re.compile(r"^(\d{4}-\d\d-\d\d), pinn_tutorial commit (\S+), (.+), to
 _STEP_ROW = re.compile(rf"^({'|'.join(sorted(NETWORKS, key=len, reverse=True))})\s+"
                        rf"({'|'.join(OUTSIDE_PATHS + tuple(PATH_SETTINGS))})\s+({'|'.join(WEIGHTINGS)})"
                        r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
-_RUN = re.compile(r"^\s+(?P<problem>\w+) (?P<method>M\d)(?:, (?P<cache>empty|warm) cache)?: "
+_METHOD = "|".join(map(re.escape, METHODS))  # a preset's name, from the registry
+_RUN = re.compile(rf"^\s+(?P<problem>\w+) (?P<method>{_METHOD})(?:, (?P<cache>empty|warm) cache)?: "
                   r"(?:wall )?(?P<wall>[\d.]+) s"
                   r"(?:, train (?P<train>[\d.]+) s)? \((?P<ms>[\d.]+) ms/step\)(?:, x nested (?P<x_nested>[\d.]+))?"
                   r", relative L2 error (?P<rel_l2>[\d.e+-]+)"
@@ -948,7 +949,7 @@ def original_report(steps: int, checkout: str | os.PathLike, python: str, out: s
 
 
 _NUM = r"\s+(-?[\d.]+)"
-_ORIGINAL_ROW = re.compile(rf"^(M\d){_NUM * 8}\s+([\d.e+-]+)\s+([\d.e+-]+)\s*$")
+_ORIGINAL_ROW = re.compile(rf"^({_METHOD}){_NUM * 8}\s+([\d.e+-]+)\s+([\d.e+-]+)\s*$")
 
 
 def parse_original_report(text: str) -> dict:

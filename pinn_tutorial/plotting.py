@@ -21,6 +21,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.ticker import NullLocator
 
 from .diagnostics import GradientMonitor
+from .methods import PAPER_METHODS, method_names
 from .paper import HELMHOLTZ_TABLE2
 from .problems import Problem
 from .reference import CavitySolution, ghia_centrelines, load_or_solve
@@ -535,8 +536,15 @@ def slider_figure(draw, frames: Sequence, *, alt: str, figsize: tuple[float, flo
 
 
 # -- ours beside the paper's figures: the ratio to the paper and Table 2 -----------------------------------------
-# One colour per method, the order of matplotlib's cycle, as the chapters' error histories draw M1..M4.
-METHOD_COLOURS = {"M1": "C0", "M2": "C1", "M3": "C2", "M4": "C3"}
+
+
+def method_colour(method: str) -> str:
+    """A method's colour: matplotlib's cycle in the order of ``methods.method_names`` (the presets first, so
+    M1..M4 are C0..C3, as the chapters' error histories draw them)."""
+    names = method_names()
+    return f"C{names.index(method) % 10}" if method in names else "C7"
+
+
 # The verdict of a comparison with the paper as a cell's colour (Table 2's grid); white is a cell without runs.
 VERDICT_COLOURS = {"consistent": "#d5ecd4", "higher": "#f6d0cc", "lower": "#cfe0f3", "-": "#e6e6e6"}
 
@@ -615,7 +623,7 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     """
     left, right = _panels(axes, 2, size=(5.2, 4.9))
     cells = table2_rows(list(rows))
-    methods = ("M1", "M2", "M3", "M4")
+    methods = PAPER_METHODS
     markers, sizes = {3: "o", 5: "s", 7: "^"}, {30: 4.0, 50: 6.0, 100: 8.5}
     measured = [(key, m, cells[key][m]) for key in HELMHOLTZ_TABLE2 for m in methods if m in cells.get(key, {})]
     floor = _floor([v for _, _, r in measured for v in (r["gmean"], r["gm_low"])]
@@ -624,7 +632,7 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
         # The label names the cell (the legend below is drawn from its own handles).
         left.errorbar([HELMHOLTZ_TABLE2[depth, width][method]], [r["gmean"]],
                       yerr=_bars([r["gmean"]], [r["gm_low"]], [r["gm_high"]]), ls="none",
-                      marker=markers.get(depth, "D"), ms=sizes.get(width, 6.0), color=METHOD_COLOURS.get(method),
+                      marker=markers.get(depth, "D"), ms=sizes.get(width, 6.0), color=method_colour(method),
                       alpha=0.85, capsize=2, lw=1, label=f"{depth}x{width} {method}")
     values = [v for cell in HELMHOLTZ_TABLE2.values() for v in cell.values()] + [r["gmean"] for *_, r in measured]
     span = (min(values) / 2, max(values) * 2)
@@ -635,7 +643,7 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     left.set_ylim(min(span[0], floor), span[1])
     left.set_xlabel("paper: Table 2, mean of 10 trials")
     left.set_ylabel("ours: geometric mean over seeds, 95% interval")
-    handles = [Line2D([], [], ls="none", marker="o", color=METHOD_COLOURS[m], label=m) for m in methods]
+    handles = [Line2D([], [], ls="none", marker="o", color=method_colour(m), label=m) for m in methods]
     handles += [Line2D([], [], ls="none", marker=mk, color="grey", label=f"{d} layers") for d, mk in markers.items()]
     handles += [Line2D([], [], ls="none", marker="o", ms=ms, color="grey", label=f"{w} units")
                 for w, ms in sizes.items()]

@@ -30,11 +30,11 @@ from .comparison import (
     welch_ratio,
 )
 from .config import Budget, choose, get_budget
-from .experiments import ORIGINAL_CODE_FOLDER, Experiment, load_results
+from .experiments import ORIGINAL_CODE_FOLDER, Experiment, identity_key, load_results, result_identity
 from .methods import METHODS, PAPER_METHODS, build
 from .paper import HELMHOLTZ_TABLE2, reported_for_network
 from .problems import PROBLEMS, Problem
-from .sweeps import ENSEMBLE_SIZE, check_seed_count, run_sweep
+from .sweeps import ENSEMBLE_SIZE, check_seed_count, run_sweep, with_settings
 from .training import Trainer
 
 # What `reproduce NAME` runs: one problem, or the cavity's two formulations.
@@ -42,11 +42,16 @@ BENCHMARKS: dict[str, tuple[str, ...]] = {name: (name,) for name in PROBLEMS}
 BENCHMARKS["cavity"] = ("cavity_stream", "cavity_velocity")
 
 
-def reproduce(benchmark: str, budget: str | None = None, seeds: int | list[int] = 1, out: str | Path = "results",
+def reproduce(benchmark: str, budget: str | None = None, seeds: int | list[int] = 1, *, out: str | Path,
               methods: tuple[str, ...] = PAPER_METHODS, progress: bool = True, device: str | None = None,
               jobs: int | None = None, use_ray: bool = False, ray_address: str | None = None,
-              ensemble_size: int = ENSEMBLE_SIZE, steps: int | None = None) -> list[dict]:
+              ensemble_size: int = ENSEMBLE_SIZE, steps: int | None = None, settings: dict | None = None,
+              ) -> list[dict]:
     """Train every method on the benchmark for ``seeds`` (N: seeds 0..N-1, or a list) and return the results.
+
+    ``out`` has no default: a library call writes where it is told, never into whatever folder Python runs in
+    (the command line's ``--out`` defaults to ``results``). ``settings`` (``Experiment``'s keyword arguments, e.g.
+    ``{"adam": "tf1"}``) apply to every run they concern (``sweeps.with_settings``); ``steps`` is one of them.
 
     The runs go to ``sweeps.run_sweep``: runs that can share an ensemble train as one (M1 with
     M2, M3 with M4), ``jobs`` worker processes or Ray tasks at a time; finished runs are skipped
@@ -58,8 +63,9 @@ def reproduce(benchmark: str, budget: str | None = None, seeds: int | list[int] 
     if isinstance(seeds, int):
         seeds = list(range(check_seed_count(seeds)))
     budget_name = get_budget(budget).name
-    experiments = [Experiment(problem, method, budget_name, seed, steps=steps)
-                   for seed in seeds for problem in problems for method in methods]
+    experiments = with_settings([Experiment(problem, method, budget_name, seed)
+                                 for seed in seeds for problem in problems for method in methods],
+                                {**(settings or {}), **({"steps": steps} if steps is not None else {})})
     return run_sweep(experiments, out, jobs, ray_address, use_ray, ensemble_size, progress, device)
 
 
@@ -68,37 +74,15 @@ CODE_DETAIL_DEFAULTS = {f.name: f.default for f in fields(Experiment)
                         if f.name in ("lambda_update", "input_scaling", "adam")}
 
 
-def _changed(result: dict, detail: str) -> bool:
-    """Whether a run sets one of the code details away from its default (older files lack the field)."""
-    return result.get(detail, CODE_DETAIL_DEFAULTS[detail]) != CODE_DETAIL_DEFAULTS[detail]
-
-
 def _setting(result: dict) -> str:
-    """How a run departs from the defaults (empty for the default setting)."""
+    """How a run departs from the defaults, in words (empty for the default setting): each setting's label
+    (``experiments.Setting.label``), after the authors' code where a run is theirs."""
     parts = []
     if result.get("implementation") == "original":  # pinn_tutorial.original_code: the authors' TensorFlow code
         gate = ", the first public version's gate" if result.get("gate") == "first" else ""
         parts.append(f"the authors' code (TensorFlow {result.get('tensorflow', '?')}){gate}")
-    if METHODS[result["method"]].annealing and result.get("form", "code") != "code":
-        parts.append(f"Algorithm 1 as {result['form']}")
-    if METHODS[result["method"]].architecture == "modified_mlp" and result.get("variant", "code") != "code":
-        parts.append(f"{result['variant']} gated net")
-    if result.get("derivatives", "auto") != "auto":
-        parts.append(f"{result['derivatives']} derivatives")
-    if METHODS[result["method"]].annealing and _changed(result, "lambda_update"):
-        parts.append("lambda after the Adam step")
-    if _changed(result, "input_scaling"):
-        parts.append("inputs scaled by 10^5 samples")
-    if _changed(result, "adam"):
-        parts.append("TF1 Adam epsilon")
-    if METHODS[result["method"]].annealing and result.get("pooling"):
-        parts.append(f"Algorithm 1 pooled by {result['pooling']}")
-    if result.get("params"):
-        parts.append(", ".join(f"{k}={v:g}" for k, v in result["params"].items()))
-    layers, default = result.get("layers"), getattr(PROBLEMS.get(result["problem"]), "default_layers", None)
-    if layers and default and layers != default:
-        parts.append(f"{len(layers) - 2} hidden layers of {layers[1]}")
-    return "; ".join(parts)
+    label = Experiment.from_result(result).label()
+    return "; ".join(parts + ([label] if label else []))
 
 
 def is_default_setting(result: dict) -> bool:
@@ -145,8 +129,14 @@ def describe_layout(result: dict) -> str:
 
 
 def group_of(result: dict) -> tuple:
-    """The row of ``summarise`` a result file belongs to: its problem, method, setting, budget and steps."""
+    """The label of the row of ``summarise`` a result file belongs to: its problem, method, setting, budget and
+    steps (the row itself is the run's identity less its seed)."""
     return result["problem"], result["method"], _setting(result), result["budget"], result["steps"]
+
+
+def _row_identity(result: dict) -> str:
+    """What a row of ``summarise`` holds fixed: the run's identity (``experiments.result_identity``) but its seed."""
+    return identity_key({k: v for k, v in result_identity(result).items() if k != "seed"})
 
 
 def row_group(row: dict, setting: str | None = None) -> tuple:
@@ -156,7 +146,8 @@ def row_group(row: dict, setting: str | None = None) -> tuple:
 
 
 def summarise(results: list[dict]) -> list[dict]:
-    """One row per problem, method, setting, budget and steps, over its seeds.
+    """One row per run identity less its seed (labelled by its problem, method, setting, budget and steps), over
+    its seeds.
 
     Each row holds the errors' arithmetic ``mean``, ``std``, ``min`` and ``max``; their geometric mean ``gmean``
     with its 95% interval (``gm_low``, ``gm_high``; ``comparison.geometric_mean_interval``); ``wall_s``, the mean
@@ -167,11 +158,12 @@ def summarise(results: list[dict]) -> list[dict]:
     the rows taken as one family of comparisons, whether it still differs after Holm's adjustment
     (``differs_holm``). Rows of other budgets have ``paper`` None: they are not compared.
     """
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    groups: dict[str, list[dict]] = defaultdict(list)
     for r in results:
-        groups[group_of(r)].append(r)
+        groups[_row_identity(r)].append(r)
     rows = []
-    for (problem, method, setting, budget, steps), runs in sorted(groups.items()):
+    labelled = sorted(((group_of(runs[0]), runs) for runs in groups.values()), key=lambda item: item[0])
+    for (problem, method, setting, budget, steps), runs in labelled:
         errors = [r["rel_l2"] for r in runs]
         width, depth = runs[0].get("width"), runs[0].get("depth")
         low, high = geometric_mean_interval(errors)
@@ -186,6 +178,7 @@ def summarise(results: list[dict]) -> list[dict]:
             "spectral_mean": statistics.fmean(spectral) if spectral else None,
             "wall_s": statistics.fmean(run_share_s(r) for r in runs),
             "hardware": sorted({r["hardware"] for r in runs}),
+            "departs": [name for name, _ in Experiment.from_result(runs[0]).departures()],
         }
         rows.append({**row, **_paper_comparison(row)})
     adjusted = holm([r["p_value"] for r in rows])
@@ -364,7 +357,7 @@ def table2_rows(rows: list[dict]) -> dict[tuple[int, int], dict[str, dict]]:
         if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != PAPER_STEPS:
             continue
         depth, width = r["depth"], r["width"]
-        default = r["setting"] in ("", f"{depth} hidden layers of {width}")  # nothing but the network departs from it
+        default = set(r["departs"]) <= {"layers"} and not r["setting"].startswith("the authors' code")
         if default and (depth, width) in HELMHOLTZ_TABLE2:
             cells[depth, width][r["method"]] = r
     return dict(cells)

@@ -33,7 +33,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -45,9 +45,12 @@ from .experiments import (
     Experiment,
     check_writable,
     ensemble_key,
+    identity_key,
     read_result,
+    read_result_of,
     run_ensemble,
     run_experiment,
+    settings,
     write_json,
     write_result,
 )
@@ -350,7 +353,7 @@ class SweepError(RuntimeError):
     """Some jobs of a sweep did not finish; the message says which and how to resume."""
 
 
-def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: int | None = None,
+def run_sweep(experiments: list[Experiment], out: str | Path, jobs: int | None = None,
               ray_address: str | None = None, use_ray: bool = False, ensemble_size: int = ENSEMBLE_SIZE,
               progress: bool = True, device: str | None = None) -> list[dict]:
     """Train every unfinished run of ``experiments`` and return the results of all of them.
@@ -364,9 +367,9 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
     get_device(device)  # a bad device name, or CUDA where there is none: one error here, not one per worker
     out = Path(out)
     check_writable(out)
-    for exp in experiments:  # a finished run's file must be one: a foreign or broken file would count as done
+    for exp in experiments:  # a finished run's file must be its own: a foreign or broken file would count as done
         if (out / f"{exp.stem()}.json").exists():
-            read_result(out / f"{exp.stem()}.json")
+            read_result_of(exp, out / f"{exp.stem()}.json")
         elif (out / "failed" / f"{exp.stem()}.json").exists():
             _check_failure_record(out / "failed" / f"{exp.stem()}.json", exp.stem())
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -406,7 +409,7 @@ def run_sweep(experiments: list[Experiment], out: str | Path = "results", jobs: 
     for exp in experiments:
         path = out / f"{exp.stem()}.json"
         if path.exists():
-            results.append(read_result(path))
+            results.append(read_result_of(exp, path))
         else:
             stopped.append(exp.stem())
     if stopped:
@@ -489,6 +492,19 @@ def helmholtz_annealing_forms(budget: str, seeds: list[int], methods: tuple[str,
     """
     return [Experiment("helmholtz", method, budget, seed, form=form)
             for seed in seeds for form in ANNEALING_FORMS for method in methods]
+
+
+def with_settings(experiments: list[Experiment], given: dict) -> list[Experiment]:
+    """``experiments`` with the settings ``given`` (``Experiment``'s keyword arguments, e.g. from the command line),
+    each where it changes how a run trains (``Setting.applies``: Algorithm 1's form leaves M1 as it is); one run
+    per identity."""
+    declared = {f.name: d for f, d in settings(Experiment)}
+    runs: dict[str, Experiment] = {}
+    for exp in experiments:
+        changed = replace(exp, **{name: value for name, value in given.items()
+                                  if declared[name].applies is None or declared[name].applies(exp)})
+        runs.setdefault(identity_key(changed.identity()), changed)
+    return list(runs.values())
 
 
 SWEEPS: dict[str, Callable[..., list[Experiment]]] = {

@@ -206,7 +206,7 @@ def test_a_checkpoint_holding_code_is_refused_without_running_it(tmp_path):
                       progress=False, device="cpu")
     trainer.run()
     state = torch.load(tmp_path / "run.pt", weights_only=True)
-    state["weighting"]["weights"] = Payload(tmp_path / "pwned")
+    state["weightings"][0]["weights"] = Payload(tmp_path / "pwned")
     torch.save(state, tmp_path / "run.pt")
     again = Trainer(problem, net, weighting, budget="quick", steps=10, checkpoint=tmp_path / "run.pt",
                     progress=False, device="cpu")

@@ -13,10 +13,10 @@ from pinn_tutorial.config import Budget  # noqa: E402
 from pinn_tutorial.diagnostics import GradientMonitor, gradient_histograms, term_gradients  # noqa: E402
 from pinn_tutorial.paper import HELMHOLTZ_TABLE2  # noqa: E402
 from pinn_tutorial.plotting import (  # noqa: E402
-    METHOD_COLOURS,
     STYLE,
     TERM_COLOURS,
     VERDICT_COLOURS,
+    method_colour,
     plot_error_history,
     plot_gated_network,
     plot_gradient_histograms,
@@ -255,7 +255,7 @@ def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
         row = row_of[depth, width, label.split()[1]]
         assert container.lines[0].get_xdata()[0] == HELMHOLTZ_TABLE2[depth, width][row["method"]]
         assert container.lines[0].get_ydata()[0] == pytest.approx(row["gmean"])
-        assert container.lines[0].get_color() == METHOD_COLOURS[row["method"]]
+        assert container.lines[0].get_color() == method_colour(row["method"])
         if len(row["seeds"]) > 1:
             segment = container.lines[2][0].get_segments()[0]
             np.testing.assert_allclose([segment[0][1], segment[1][1]], [row["gm_low"], row["gm_high"]])

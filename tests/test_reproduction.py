@@ -80,7 +80,7 @@ def test_table_groups_runs_by_setting_and_filters_by_budget(tmp_path):
     runs = [fake_result(seed=0, rel_l2=1e-2, width=50, depth=3), fake_result(seed=1, rel_l2=3e-2, width=50, depth=3),
             fake_result(seed=0, rel_l2=5e-1, form="paper"),
             fake_result(seed=0, rel_l2=2e-3, layers=[2, 100, 100, 100, 100, 100, 100, 100, 1], width=100, depth=7),
-            fake_result(seed=0, rel_l2=9e-1, budget="default")]
+            fake_result(seed=0, rel_l2=9e-1, budget="default", steps=6000)]
     rows = summarise(runs)
     assert [(r["budget"], r["setting"], r["seeds"]) for r in rows] == [
         ("default", "", [0]), ("paper", "", [0, 1]), ("paper", "7 hidden layers of 100", [0]),
