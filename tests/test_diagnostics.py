@@ -201,7 +201,7 @@ def test_monitored_run_interrupted_and_resumed_keeps_its_records(tmp_path):
 
     with pytest.raises(KeyboardInterrupt, match="step 17"):
         train_helmholtz(monitor_then_interrupt_at_17, tmp_path / "run.pt")
-    saved = torch.load(tmp_path / "run.pt", weights_only=False)["history"]["diagnostics"]
+    saved = torch.load(tmp_path / "run.pt", weights_only=False)["histories"][0]["diagnostics"]
     assert [r["step"] for r in saved] == [5, 10, 15]
 
     resumed = GradientMonitor(every=5, hessian=True, hessian_iterations=3)
@@ -223,7 +223,7 @@ def test_a_record_at_a_checkpoint_step_is_in_that_checkpoint(tmp_path):
     with pytest.raises(RuntimeError, match="killed"):
         train_helmholtz(monitor_then_crash_at_13, tmp_path / "run.pt")
     state = torch.load(tmp_path / "run.pt", weights_only=False)
-    assert state["step"] == 10 and [r["step"] for r in state["history"]["diagnostics"]] == [10]
+    assert state["step"] == 10 and [r["step"] for r in state["histories"][0]["diagnostics"]] == [10]
 
 
 # -- the paper's Poisson analysis (section 2.3) ------------------------------------------------
