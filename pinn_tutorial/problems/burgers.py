@@ -7,6 +7,7 @@ Basdevant et al., "Spectral and finite difference solutions of the Burgers equat
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -19,6 +20,13 @@ from .base import Condition, Field, Problem, TimeDependent, check_finite, regist
 
 QUADRATURE_NODES = 250  # Gauss-Hermite nodes of the reference solution
 MIN_NU = 2e-3  # below it the Cole-Hopf integrand moves past the outermost quadrature node (see ``Burgers.exact``)
+
+
+@functools.cache
+def hermite_quadrature() -> tuple[torch.Tensor, torch.Tensor]:
+    """The Gauss-Hermite nodes z_i and the logarithms of their weights w_i (float64), for int g(z) exp(-z^2) dz."""
+    z, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
+    return torch.as_tensor(z), torch.as_tensor(np.log(w))
 
 
 @register_problem
@@ -81,8 +89,7 @@ class Burgers(TimeDependent, Problem):
         with p_i proportional to w_i f(y_i). The p_i are formed in log space (f spans e^(+-1/(2 pi nu))),
         as a softmax of log w_i - cos(pi y_i) / (2 pi nu).
         """
-        z, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
-        z, log_w = torch.as_tensor(z), torch.as_tensor(np.log(w))
+        z, log_w = (q.to(x.device) for q in hermite_quadrature())
         t, s = x[:, 0:1].double(), x[:, 1:2].double()
         y = s - torch.sqrt(4 * self.nu * t) * z  # (N, nodes)
         p = torch.softmax(log_w - torch.cos(math.pi * y) / (2 * math.pi * self.nu), dim=1)
