@@ -84,7 +84,7 @@ PINNED = {'helmholtz': {'repr': 'Helmholtz(a1=1.0, a2=4.0, k=1.0)',
                   'second': [6.414076105225831, 599.5291845463216],
                   'losses': {'residual': 63.91832733154297, 'boundary': 0.20337876677513123}}}
 
-CASES = {name: cls for name, cls in PROBLEMS.items()}
+CASES = dict(PROBLEMS)
 CASES["cavity_velocity_one_weight"] = lambda: CavityVelocityPressure(wall_weights=1)
 CASES["poisson1d_C4"] = lambda: Poisson1D(C=4.0)
 CASES["helmholtz_11"] = lambda: Helmholtz(a1=1.0, a2=1.0, k=1.0)
