@@ -67,24 +67,35 @@ class Condition:
 
         L = sum_sets sum_c mean_n (B[u] - g)_c^2     (``columns="sum"``),
 
-    or with the mean over the c columns instead of their sum (``columns="mean"``); one pass of
-    ``operator`` over all the condition's points.
+    or with the mean over the c columns instead of their sum (``columns="mean"``). With a tuple of c
+    names for ``term``, each column is a term of its own, sum_sets mean_n (B[u] - g)_c^2, with its own
+    weight. One pass of ``operator`` over all the condition's points gives every term.
     """
 
-    term: str
+    term: str | tuple[str, ...]
     points: Mapping[str, Sampler]
     operator: Callable[[Field, torch.Tensor], torch.Tensor]
     target: Field | Mapping[str, Field]
     columns: Literal["sum", "mean"] = "sum"
 
-    def loss(self, net: Field, batch: Batch) -> torch.Tensor:
-        """The term L on the condition's point sets of ``batch``."""
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The names of the terms it gives."""
+        return self.term if isinstance(self.term, tuple) else (self.term,)
+
+    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+        """Its term (or terms) L on the condition's point sets of ``batch``."""
         x = [batch[name] for name in self.points]
-        values = self.operator(net, torch.cat(x)).split([len(p) for p in x])
-        targets = self.target if isinstance(self.target, Mapping) else dict.fromkeys(self.points, self.target)
-        per_set = torch.stack([(u - targets[name](p)).pow(2).mean(dim=0)
-                               for name, p, u in zip(self.points, x, values)])  # (sets, c)
-        return (per_set.sum(dim=1) if self.columns == "sum" else per_set.mean(dim=1)).sum()
+        points = torch.cat(x)
+        if isinstance(self.target, Mapping):
+            data = torch.cat([self.target[name](p) for name, p in zip(self.points, x)])
+        else:
+            data = self.target(points)
+        squared = (self.operator(net, points) - data).pow(2)
+        per_set = torch.stack([s.mean(dim=0) for s in squared.split([len(p) for p in x])])  # (sets, c)
+        if isinstance(self.term, tuple):
+            return dict(zip(self.term, per_set.sum(dim=0)))
+        return {self.term: (per_set.sum(dim=1) if self.columns == "sum" else per_set.mean(dim=1)).sum()}
 
 
 def value(net: Field, x: torch.Tensor) -> torch.Tensor:
@@ -123,8 +134,8 @@ class Problem(ABC):
 
     @property
     def terms(self) -> tuple[str, ...]:
-        """The loss terms' names: ``"residual"``, then one for each condition."""
-        return ("residual", *(c.term for c in self.conditions))
+        """The loss terms' names: ``"residual"``, then the conditions' terms in their order."""
+        return ("residual", *(term for condition in self.conditions for term in condition.terms))
 
     @property
     def weighted_terms(self) -> tuple[str, ...]:
@@ -160,7 +171,7 @@ class Problem(ABC):
 
     def data_losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
         """The conditions' terms (everything but the residual)."""
-        return {condition.term: condition.loss(net, batch) for condition in self.conditions}
+        return {term: loss for condition in self.conditions for term, loss in condition.losses(net, batch).items()}
 
     def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """The field that is compared with ``exact``: the network's output itself here."""

@@ -165,15 +165,11 @@ class _Cavity(Problem):
         self.walls = box_edges([0.0, 0.0], [1.0, 1.0])
         self._reference = None
 
-    def wall_condition(self, term: str, components: slice = slice(None), columns: str = "sum") -> Condition:
-        """The velocity components ``components`` equal to the wall's, (1, 0) on the lid and 0 elsewhere, in term
-        ``term``: one mean squared error per wall and component, summed over the walls (and over the components,
-        or their mean with ``columns="mean"``)."""
-        data = {edge: functools.partial(self._wall_data, edge, components) for edge in self.walls}
-        return Condition(term, self.walls, lambda net, x: self.velocity(net, x)[:, components], data, columns)
-
-    def _wall_data(self, edge: str, components: slice, x: torch.Tensor) -> torch.Tensor:
-        return self.wall_velocity(edge, x)[:, components]
+    def wall_condition(self, term: str | tuple[str, ...], columns: str = "sum") -> Condition:
+        """(u, v) = (1, 0) on the lid and (0, 0) on the other walls: one mean squared error per wall and
+        component, summed over the walls, in one term (or one term per component with ``term=(name_u, name_v)``)."""
+        data = {edge: functools.partial(self.wall_velocity, edge) for edge in self.walls}
+        return Condition(term, self.walls, self.velocity, data, columns)
 
     def wall_velocity(self, edge: str, x: torch.Tensor) -> torch.Tensor:
         """The prescribed (u, v) on a wall: (1, 0) on the lid, (0, 0) elsewhere; shape (N, 2)."""
@@ -291,11 +287,7 @@ class CavityVelocityPressure(_Cavity):
             raise ValueError("wall_weights must be 1 (one weight for u and v) or 2 (one each), "
                              f"got {self.wall_weights}")
         self.wall_weights = int(self.wall_weights)
-        if self.wall_weights == 1:
-            self.conditions = [self.wall_condition("boundary")]
-        else:
-            self.conditions = [self.wall_condition("boundary_u", slice(0, 1)),
-                               self.wall_condition("boundary_v", slice(1, 2))]
+        self.conditions = [self.wall_condition("boundary" if self.wall_weights == 1 else ("boundary_u", "boundary_v"))]
 
     def velocity(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         return net(x)[:, :2]
