@@ -3,7 +3,7 @@
 A problem states two things: its PDE residual r = N[u] - f at interior points, and a list of
 conditions B[u] = g, each on some named point sets of the boundary or of the initial slice. From
 these the base class derives the rest: ``sample`` draws a fresh batch of every point set, and
-``losses`` gives one loss term for the residual and one for each condition,
+``losses`` gives one loss term for the residual and one for each condition (or for each column of one),
 
     L_r = sum_c mean_n r_c(x_n)^2,      L_i = sum_sets sum_c mean_n (B[u](x_n) - g(x_n))_c^2,
 
@@ -117,8 +117,11 @@ class Problem(ABC):
 
     A subclass sets ``name``, ``domain`` (a BoxSampler for the interior), ``default_layers`` (the
     network the paper uses, on the class, so that it is known without building the problem),
-    ``conditions`` (a list of ``Condition``), and implements ``residual`` and ``exact``. A problem
-    that cannot be put this way may override ``sample`` and ``losses`` (and ``terms``) instead.
+    ``conditions`` (a list of ``Condition``), and implements ``residual`` and ``exact``. Its
+    parameters are fields of ``@dataclass(repr=False, eq=False)`` (the repr below; problems compare
+    by identity), checked in ``__post_init__``, which also builds the domain and the conditions;
+    ``@register_problem`` makes it known by name. A problem that cannot be put this way may
+    override ``sample`` and ``losses`` (and ``terms``) instead.
     """
 
     name: str
