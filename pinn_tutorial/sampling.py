@@ -1,4 +1,4 @@
-"""Uniform random points in a box, on one of its faces, or on a time slice.
+"""Uniform random points in a box, on one of its faces, or on a time slice; or fixed points.
 
 The paper draws a fresh batch of points for every loss term at every step
 (``np.random.rand`` in the original code); so do these samplers.
@@ -60,3 +60,17 @@ def grid(low: Sequence[float], high: Sequence[float], n: int) -> tuple[torch.Ten
     axes = [torch.linspace(lo, hi, n, dtype=torch.float64) for lo, hi in zip(low, high)]
     mesh = torch.meshgrid(*axes, indexing="ij")
     return torch.stack([m.reshape(-1) for m in mesh], dim=1), [n] * len(axes)
+
+
+class FixedPoints:
+    """The same points at every draw, such as the two ends of an interval: no random number is drawn."""
+
+    def __init__(self, points: torch.Tensor):
+        self.points = points
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The points themselves (a copy), whatever ``n``."""
+        return self.points.clone()
+
+    def __repr__(self) -> str:
+        return f"FixedPoints({self.points.tolist()})"

@@ -1,31 +1,25 @@
-"""The benchmark PDEs, each behind the same ``Problem`` interface."""
+"""The benchmark PDEs, each behind the same ``Problem`` interface.
+
+Each problem module registers its classes (``@register_problem``) as it is imported; the order of the
+imports below is the order of ``PROBLEMS``: the paper's problems, then later work. A new problem is one
+module and one import line here.
+"""
 
 from __future__ import annotations
 
-from ..config import choose
-from .base import Problem
-from .causal import CausalKleinGordon, CausalTraining
-from .cavity import CavityStreamFunction, CavityVelocityPressure
+from .base import PROBLEMS, Condition, Problem, TimeDependent, get_problem, problem_parameters, register_problem
+
+# isort: off
 from .helmholtz import Helmholtz
 from .klein_gordon import KleinGordon
+from .cavity import CavityStreamFunction, CavityVelocityPressure
 from .poisson1d import Poisson1D
-
-PROBLEMS: dict[str, type[Problem]] = {
-    "helmholtz": Helmholtz,
-    "klein_gordon": KleinGordon,
-    "cavity_stream": CavityStreamFunction,
-    "cavity_velocity": CavityVelocityPressure,
-    "poisson1d": Poisson1D,
-    "klein_gordon_causal": CausalKleinGordon,  # causal training (later work) on Klein-Gordon
-}
-
-
-def get_problem(name: str, **params: float) -> Problem:
-    """The problem called ``name`` (see ``PROBLEMS``), built with its parameters."""
-    return PROBLEMS[choose("problem", name, PROBLEMS)](**params)
-
+from .causal import CausalKleinGordon, CausalTraining
+from .burgers import Burgers
+# isort: on
 
 __all__ = [
-    "PROBLEMS", "CausalKleinGordon", "CausalTraining", "CavityStreamFunction", "CavityVelocityPressure",
-    "Helmholtz", "KleinGordon", "Poisson1D", "Problem", "get_problem",
+    "PROBLEMS", "Burgers", "CausalKleinGordon", "CausalTraining", "CavityStreamFunction", "CavityVelocityPressure",
+    "Condition", "Helmholtz", "KleinGordon", "Poisson1D", "Problem", "TimeDependent", "get_problem",
+    "problem_parameters", "register_problem",
 ]

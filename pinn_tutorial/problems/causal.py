@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from ..config import ConfigError
-from .base import Batch, Field, Problem
+from .base import Batch, Field, Problem, TimeDependent, register_problem
 from .klein_gordon import KleinGordon
 
 
@@ -25,23 +25,24 @@ class CausalTraining(Problem):
 
     The residual points are drawn stratified in time, ``batch_size / chunks`` per chunk, so that
     every chunk's loss L_r(t_i) is a mean over the same number of points. Everything else (the
-    boundary and initial terms, the exact solution, the evaluation grid) is the wrapped problem's.
-    ``problem`` must offer ``residual(net, x)`` (one value per point) and ``data_losses(net, batch)``
-    (the other terms); ``time_axis`` is the input column that holds time.
+    residual itself, the conditions and their terms, the exact solution, the evaluation grid) is the
+    wrapped problem's. ``problem`` must declare itself ``TimeDependent``; ``time_axis``, the input
+    column that holds time, is the one it declares unless given.
     """
 
-    def __init__(self, problem: Problem, epsilon: float = 1.0, chunks: int = 16, time_axis: int = 0):
-        missing = [m for m in ("residual", "data_losses") if not callable(getattr(problem, m, None))]
-        if missing:
-            raise TypeError(f"causal training needs a time-dependent problem with residual(net, x) and "
-                            f"data_losses(net, batch); {type(problem).__name__} has no {missing[0]}")
+    def __init__(self, problem: Problem, epsilon: float = 1.0, chunks: int = 16, time_axis: int | None = None):
+        if not isinstance(problem, TimeDependent):
+            raise TypeError(f"causal training needs a time-dependent problem (one that declares TimeDependent, with "
+                            f"its residual(net, x) and its conditions for data_losses); {type(problem).__name__} "
+                            "is not")
         if not epsilon > 0:  # NaN too
             raise ValueError(f"epsilon must be positive, got {epsilon}")
         if chunks < 1 or int(chunks) != chunks:
             raise ValueError(f"chunks must be a positive integer, got {chunks}")
-        self.problem, self.epsilon, self.chunks, self.time_axis = problem, float(epsilon), int(chunks), time_axis
+        self.problem, self.epsilon, self.chunks = problem, float(epsilon), int(chunks)
+        self.time_axis = problem.time_axis if time_axis is None else time_axis
         self.name = f"{problem.name}_causal"
-        self.terms, self.domain = problem.terms, problem.domain
+        self.domain, self.conditions, self.residual = problem.domain, problem.conditions, problem.residual
         self.default_layers, self.annealing_pooling = problem.default_layers, problem.annealing_pooling
         self.compilable = problem.compilable
 
@@ -65,17 +66,17 @@ class CausalTraining(Problem):
 
     def chunk_losses(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """L_r(t_i), the mean squared residual of each time chunk, for points stratified as ``sample`` draws them."""
-        return self.problem.residual(net, x).pow(2).reshape(self.chunks, -1).mean(dim=1)
+        return self.residual(net, x).pow(2).reshape(self.chunks, -1).mean(dim=1)
 
     def causal_weights(self, chunk_losses: torch.Tensor) -> torch.Tensor:
         """w_i = exp(-epsilon sum_{k<i} L_r(t_k)), without gradient."""
         before = torch.cumsum(chunk_losses.detach(), dim=0) - chunk_losses.detach()
         return torch.exp(-self.epsilon * before)
 
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        per_chunk = self.chunk_losses(net, batch["residual"])
-        residual = (self.causal_weights(per_chunk) * per_chunk).mean()
-        return {"residual": residual, **self.problem.data_losses(net, batch)}
+    def residual_loss(self, net: Field, x: torch.Tensor) -> torch.Tensor:
+        """L_r = (1/M) sum_i w_i L_r(t_i)."""
+        per_chunk = self.chunk_losses(net, x)
+        return (self.causal_weights(per_chunk) * per_chunk).mean()
 
     def exact(self, x: torch.Tensor) -> torch.Tensor:
         return self.problem.exact(x)
@@ -93,6 +94,7 @@ class CausalTraining(Problem):
         return f"CausalTraining({self.problem!r}, epsilon={self.epsilon:g}, chunks={self.chunks})"
 
 
+@register_problem
 class CausalKleinGordon(CausalTraining):
     """The paper's Klein-Gordon benchmark trained causally: ``klein_gordon_causal`` on the command line.
 
@@ -104,7 +106,8 @@ class CausalKleinGordon(CausalTraining):
     0.1 and 0.01 are in ``results/`` (``klein_gordon_causal*``), compared in chapter 13 of the book.
     """
 
-    # On the class too, so that the paper's network is known without building the problem.
+    # On the class too, so that the name and the paper's network are known without building the problem.
+    name = "klein_gordon_causal"
     default_layers = KleinGordon.default_layers
 
     def __init__(self, epsilon: float = 0.01, chunks: int = 16):

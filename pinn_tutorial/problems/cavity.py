@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections import Counter
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -14,7 +16,7 @@ from ..metrics import relative_spectral
 from ..networks import MLP, ModifiedMLP
 from ..reference import load_or_solve
 from ..sampling import BoxSampler, box_edges
-from .base import Batch, Field, Problem, mse
+from .base import Condition, Field, Problem, register_problem
 
 # -- the stream function's third derivatives by Taylor mode -------------------------------------------------------
 # The networks' own ``taylor`` carries first and pure second derivatives; the stream function's residual also needs
@@ -141,6 +143,7 @@ def taylor3(net: MLP | ModifiedMLP, x: torch.Tensor) -> Jet3:
     return _linear3(h, net.linears[-1])
 
 
+@dataclass(repr=False, eq=False)
 class _Cavity(Problem):
     """Steady incompressible flow in the unit square, driven by the lid y = 1 moving at u = 1.
 
@@ -150,17 +153,23 @@ class _Cavity(Problem):
     finite-difference reference (``pinn_tutorial.reference``, validated against Ghia et al.).
     """
 
-    default_layers: list[int]
+    re: float = 100.0
+
     # The original cavity code pools Algorithm 1 as the largest per-layer ratio.
     annealing_pooling = "layer_ratio_max"
 
-    def __init__(self, re: float = 100.0):
-        if not re > 0:
-            raise ValueError(f"the Reynolds number must be positive, got {re}")
-        self.re = re
+    def __post_init__(self):
+        if not self.re > 0:
+            raise ValueError(f"the Reynolds number must be positive, got {self.re}")
         self.domain = BoxSampler([0.0, 0.0], [1.0, 1.0])
         self.walls = box_edges([0.0, 0.0], [1.0, 1.0])
         self._reference = None
+
+    def wall_condition(self, term: str | tuple[str, ...], columns: str = "sum") -> Condition:
+        """(u, v) = (1, 0) on the lid and (0, 0) on the other walls: one mean squared error per wall and
+        component, summed over the walls, in one term (or one term per component with ``term=(name_u, name_v)``)."""
+        data = {edge: functools.partial(self.wall_velocity, edge) for edge in self.walls}
+        return Condition(term, self.walls, self.velocity, data, columns)
 
     def wall_velocity(self, edge: str, x: torch.Tensor) -> torch.Tensor:
         """The prescribed (u, v) on a wall: (1, 0) on the lid, (0, 0) elsewhere; shape (N, 2)."""
@@ -189,19 +198,9 @@ class _Cavity(Problem):
         """The original code's figure too: the relative error in the spectral norm of the 100 x 100 arrays."""
         return {"rel_l2_spectral": relative_spectral(prediction.reshape(shape), exact.reshape(shape))}
 
-    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
-        batch = {"residual": self.domain.sample(batch_size, generator)}
-        for edge, sampler in self.walls.items():
-            batch[edge] = sampler.sample(batch_size, generator)
-        return batch
 
-    def wall_errors(self, net: Field, batch: Batch) -> torch.Tensor:
-        """Velocity errors on the four walls, shape (4, N, 2), from one pass over all wall points."""
-        x_b = torch.cat([batch[edge] for edge in self.walls])
-        target = torch.cat([self.wall_velocity(edge, batch[edge]) for edge in self.walls])
-        return (self.velocity(net, x_b) - target).reshape(len(self.walls), -1, 2)
-
-
+@register_problem
+@dataclass(repr=False, eq=False)
 class CavityStreamFunction(_Cavity):
     """The stream-function-pressure formulation (section 3.5): the net maps (x, y) to (psi, p).
 
@@ -220,8 +219,13 @@ class CavityStreamFunction(_Cavity):
     """
 
     name = "cavity_stream"
-    terms = ("residual", "boundary")
     default_layers = [2, 50, 50, 50, 2]
+    derivative_order = 3
+
+    def __post_init__(self):
+        super().__post_init__()
+        # The original code's mean over the u and v entries of the walls, not their sum.
+        self.conditions = [self.wall_condition("boundary", columns="mean")]
 
     def velocity(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """(u, v) = (psi_y, -psi_x)."""
@@ -256,15 +260,9 @@ class CavityStreamFunction(_Cavity):
         psi_xyy, psi_yyy = gradient(psi_yy, x).unbind(1)
         return psi_x, psi_y, psi_xx, psi_xy, psi_yy, psi_xxx, psi_xxy, psi_xyy, psi_yyy, p_x, p_y
 
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        r = self.residual(net, batch["residual"])
-        boundary = self.wall_errors(net, batch).pow(2).mean(dim=(1, 2)).sum()
-        return {"residual": mse(r[:, 0]) + mse(r[:, 1]), "boundary": boundary}
 
-    def __repr__(self) -> str:
-        return f"CavityStreamFunction(re={self.re})"
-
-
+@register_problem
+@dataclass(repr=False, eq=False)
 class CavityVelocityPressure(_Cavity):
     """The velocity-pressure formulation (section 3.4): the net maps (x, y) to (u, v, p).
 
@@ -280,12 +278,16 @@ class CavityVelocityPressure(_Cavity):
     name = "cavity_velocity"
     default_layers = [2, 50, 50, 50, 3]
 
-    def __init__(self, re: float = 100.0, wall_weights: int = 2):
-        super().__init__(re)
-        if wall_weights not in (1, 2):
-            raise ValueError(f"wall_weights must be 1 (one weight for u and v) or 2 (one each), got {wall_weights}")
-        self.wall_weights = int(wall_weights)
-        self.terms = ("residual", "boundary_u", "boundary_v") if self.wall_weights == 2 else ("residual", "boundary")
+    # In the repr only when not its default, so that the repr (a checkpoint's run key) of the default is unchanged.
+    wall_weights: int = dataclasses.field(default=2, repr=False)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.wall_weights not in (1, 2):
+            raise ValueError("wall_weights must be 1 (one weight for u and v) or 2 (one each), "
+                             f"got {self.wall_weights}")
+        self.wall_weights = int(self.wall_weights)
+        self.conditions = [self.wall_condition("boundary" if self.wall_weights == 1 else ("boundary_u", "boundary_v"))]
 
     def velocity(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         return net(x)[:, :2]
@@ -300,16 +302,3 @@ class CavityVelocityPressure(_Cavity):
         r_u = u * u_x + v * u_y + p_x - lap_u / self.re
         r_v = u * v_x + v * v_y + p_y - lap_v / self.re
         return torch.stack([r_u, r_v, u_x + v_y], dim=1)
-
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        r = self.residual(net, batch["residual"])
-        walls = self.wall_errors(net, batch).pow(2).mean(dim=1).sum(dim=0)  # (u, v) summed over walls
-        residual = r.pow(2).mean(dim=0).sum()
-        if self.wall_weights == 1:
-            return {"residual": residual, "boundary": walls.sum()}
-        return {"residual": residual, "boundary_u": walls[0], "boundary_v": walls[1]}
-
-    def __repr__(self) -> str:
-        # wall_weights only when not the default, so that the repr (a checkpoint's run key) of the default is unchanged
-        shared = ", wall_weights=1" if self.wall_weights == 1 else ""
-        return f"CavityVelocityPressure(re={self.re}{shared})"

@@ -6,14 +6,17 @@ Sections and figures are those of arXiv:2001.04536 v1.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler, box_edges
-from .base import MAX_FREQUENCY, Batch, Field, Problem, check_finite, mse
+from .base import MAX_FREQUENCY, Condition, Field, Problem, check_finite, register_problem, value
 
 
+@register_problem
+@dataclass(repr=False, eq=False)
 class Helmholtz(Problem):
     """Helmholtz equation  Δu + k^2 u = q  on [-1, 1]^2 with u = h on the boundary (section 2.2).
 
@@ -27,23 +30,26 @@ class Helmholtz(Problem):
     own batch of points.
     """
 
+    a1: float = 1.0
+    a2: float = 4.0
+    k: float = 1.0
+
     name = "helmholtz"
-    terms = ("residual", "boundary")
     default_layers = [2, 50, 50, 50, 1]
 
-    def __init__(self, a1: float = 1.0, a2: float = 4.0, k: float = 1.0):
-        check_finite(a1=a1, a2=a2, k=k)
-        if a1 == 0 or a2 == 0:  # the exact solution would be u = 0, against which no error is relative
-            raise ValueError(f"a1 and a2 must be non-zero, got a1={a1}, a2={a2}")
-        too_large = [f"{name}={value}" for name, value in (("a1", a1), ("a2", a2), ("k", k))
+    def __post_init__(self):
+        check_finite(a1=self.a1, a2=self.a2, k=self.k)
+        if self.a1 == 0 or self.a2 == 0:  # the exact solution would be u = 0, against which no error is relative
+            raise ValueError(f"a1 and a2 must be non-zero, got a1={self.a1}, a2={self.a2}")
+        too_large = [f"{name}={value}" for name, value in (("a1", self.a1), ("a2", self.a2), ("k", self.k))
                      if abs(value) > MAX_FREQUENCY]
         if too_large:
             raise ValueError(f"{too_large[0]} is past {MAX_FREQUENCY:g}, more oscillation than a network here can "
                              "resolve (and its square overflows the forcing)")
-        self.a1, self.a2, self.k = a1, a2, k
         low, high = [-1.0, -1.0], [1.0, 1.0]
         self.domain = BoxSampler(low, high)
         self.edges = box_edges(low, high)
+        self.conditions = [Condition("boundary", self.edges, value, self.exact)]  # u = h on the four edges
 
     def exact(self, x: torch.Tensor) -> torch.Tensor:
         """u(x, y) = sin(a1 pi x) sin(a2 pi y)."""
@@ -58,19 +64,3 @@ class Helmholtz(Problem):
         """r = u_xx + u_yy + k^2 u - q  (paper section 2.2), shape (N,)."""
         u = jet(net, x)
         return (u.laplacian() + self.k**2 * u.value).reshape(-1) - self.forcing(x)
-
-    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
-        batch = {"residual": self.domain.sample(batch_size, generator)}
-        for edge, sampler in self.edges.items():
-            batch[edge] = sampler.sample(batch_size, generator)
-        return batch
-
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        x_r = batch["residual"]
-        # One forward pass over all four edges, then one mean squared error per edge.
-        x_b = torch.cat([batch[edge] for edge in self.edges])
-        errors = (net(x_b) - self.exact(x_b)).reshape(len(self.edges), -1)
-        return {"residual": mse(self.residual(net, x_r)), "boundary": errors.pow(2).mean(dim=1).sum()}
-
-    def __repr__(self) -> str:
-        return f"Helmholtz(a1={self.a1}, a2={self.a2}, k={self.k})"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler
-from .base import Batch, Field, Problem, check_finite, mse
+from .base import Condition, Field, Problem, TimeDependent, check_finite, register_problem, value
 
 MAX_POWER = 9  # of the nonlinear term u^k; the paper's is 3 (cubic), and the forcing grows like |u|^k
 
 
-class KleinGordon(Problem):
+@register_problem
+@dataclass(repr=False, eq=False)
+class KleinGordon(TimeDependent, Problem):
     """Klein-Gordon equation  u_tt + alpha u_xx + beta u + gamma u^k = f  on (t, x) in [0, 1]^2 (Eq. 49).
 
     The paper's case is alpha = -1, beta = 0, gamma = 1, k = 3 (k must be a whole number: u is negative
@@ -30,18 +33,25 @@ class KleinGordon(Problem):
     Algorithm 1 weights the boundary and the initial term separately.
     """
 
+    alpha: float = -1.0
+    beta: float = 0.0
+    gamma: float = 1.0
+    k: int = 3
+
     name = "klein_gordon"
-    terms = ("residual", "boundary", "initial")
     default_layers = [2, 50, 50, 50, 50, 50, 1]
 
-    def __init__(self, alpha: float = -1.0, beta: float = 0.0, gamma: float = 1.0, k: int = 3):
-        check_finite(alpha=alpha, beta=beta, gamma=gamma, k=k)
-        if not (float(k).is_integer() and 0 <= k <= MAX_POWER):  # u < 0 somewhere: u^k needs a whole k
-            raise ValueError(f"the power k must be a whole number from 0 to {MAX_POWER}, got {k}")
-        self.alpha, self.beta, self.gamma, self.k = alpha, beta, gamma, k
+    def __post_init__(self):
+        check_finite(alpha=self.alpha, beta=self.beta, gamma=self.gamma, k=self.k)
+        if not (float(self.k).is_integer() and 0 <= self.k <= MAX_POWER):  # u < 0 somewhere: u^k needs a whole k
+            raise ValueError(f"the power k must be a whole number from 0 to {MAX_POWER}, got {self.k}")
         self.domain = BoxSampler([0.0, 0.0], [1.0, 1.0])
         self.edges = {"x0": BoxSampler([0.0, 0.0], [1.0, 0.0]), "x1": BoxSampler([0.0, 1.0], [1.0, 1.0])}
         self.start = BoxSampler([0.0, 0.0], [0.0, 1.0])
+        self.conditions = [
+            Condition("boundary", self.edges, value, self.exact),  # u at x = 0 and x = 1
+            Condition("initial", {"initial": self.start}, self.initial_values, self.initial_data),  # u, u_t at t = 0
+        ]
 
     def exact(self, x: torch.Tensor) -> torch.Tensor:
         """u(t, x) = x cos(5 pi t) + (x t)^3."""
@@ -66,24 +76,11 @@ class KleinGordon(Problem):
         pde = u.d2[0].reshape(-1) + self.alpha * u.d2[1].reshape(-1) + self.beta * value + self.gamma * value**self.k
         return pde - self.forcing(x)
 
-    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
-        batch = {"residual": self.domain.sample(batch_size, generator)}
-        for edge, sampler in self.edges.items():
-            batch[edge] = sampler.sample(batch_size, generator)
-        batch["initial"] = self.start.sample(batch_size, generator)
-        return batch
+    def initial_values(self, net: Field, x: torch.Tensor) -> torch.Tensor:
+        """(u, u_t) at points x, shape (N, 2): what the initial condition prescribes."""
+        u = jet(net, x)
+        return torch.cat([u.value, u.d1[0]], dim=1)
 
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        return {"residual": mse(self.residual(net, batch["residual"])), **self.data_losses(net, batch)}
-
-    def data_losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        """The boundary and initial terms (everything but the residual)."""
-        x_b = torch.cat([batch[edge] for edge in self.edges])
-        edge_errors = (net(x_b) - self.exact(x_b)).reshape(len(self.edges), -1)
-        x_0 = batch["initial"]
-        start = jet(net, x_0)
-        initial = mse(start.value - self.exact(x_0)) + mse(start.d1[0])  # u(0, x) = x and u_t(0, x) = 0
-        return {"boundary": edge_errors.pow(2).mean(dim=1).sum(), "initial": initial}
-
-    def __repr__(self) -> str:
-        return f"KleinGordon(alpha={self.alpha}, beta={self.beta}, gamma={self.gamma}, k={self.k})"
+    def initial_data(self, x: torch.Tensor) -> torch.Tensor:
+        """(u(0, x), u_t(0, x)) = (x, 0), from the exact solution, shape (N, 2)."""
+        return torch.cat([self.exact(x), torch.zeros_like(x[:, :1])], dim=1)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ..autodiff import jet
-from ..sampling import BoxSampler
-from .base import MAX_FREQUENCY, Batch, Field, Problem, mse
+from ..sampling import BoxSampler, FixedPoints
+from .base import MAX_FREQUENCY, Condition, Field, Problem, register_problem, value
 
 
+@register_problem
+@dataclass(repr=False, eq=False)
 class Poisson1D(Problem):
     """Poisson equation  u_xx = g  on [0, 1] with Dirichlet data at x = 0 and x = 1 (Eqs. 9-10).
 
@@ -20,16 +24,17 @@ class Poisson1D(Problem):
     L_b = mean of (u - h)^2 over the two boundary points.
     """
 
+    C: float = 2.0
+
     name = "poisson1d"
-    terms = ("residual", "boundary")
     default_layers = [1, 50, 50, 50, 1]
 
-    def __init__(self, C: float = 2.0):
-        if not 0 < C <= MAX_FREQUENCY:
-            raise ValueError(f"the frequency C must be positive and at most {MAX_FREQUENCY:g}, got {C}")
-        self.C = C
+    def __post_init__(self):
+        if not 0 < self.C <= MAX_FREQUENCY:
+            raise ValueError(f"the frequency C must be positive and at most {MAX_FREQUENCY:g}, got {self.C}")
         self.domain = BoxSampler([0.0], [1.0])
-        self.x_b = torch.tensor([[0.0], [1.0]])
+        self.x_b = torch.tensor([[0.0], [1.0]])  # the two ends, the same at every step
+        self.conditions = [Condition("boundary", {"boundary": FixedPoints(self.x_b)}, value, self.exact)]
 
     def exact(self, x: torch.Tensor) -> torch.Tensor:
         """u(x) = sin(C x)."""
@@ -42,13 +47,3 @@ class Poisson1D(Problem):
     def residual(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """r = u_xx - g  (paper Eq. 9), shape (N,)."""
         return jet(net, x).d2[0].reshape(-1) - self.forcing(x)
-
-    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Batch:
-        return {"residual": self.domain.sample(batch_size, generator), "boundary": self.x_b.clone()}
-
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        x_r, x_b = batch["residual"], batch["boundary"]
-        return {"residual": mse(self.residual(net, x_r)), "boundary": mse(net(x_b) - self.exact(x_b))}
-
-    def __repr__(self) -> str:
-        return f"Poisson1D(C={self.C})"
