@@ -15,7 +15,7 @@ from pinn_tutorial.reference import ghia_centrelines
 
 def stream_net():
     torch.manual_seed(0)
-    net = MLP([2, 16, 16, 2]).double()
+    net = MLP([2, 16, 16, 2], None, None).double()
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.7)
     return net
@@ -82,7 +82,7 @@ def test_both_formulations_give_the_same_momentum_residual_for_the_same_flow():
 def test_velocity_pressure_residual_matches_a_hand_built_one():
     problem = CavityVelocityPressure(re=50.0)
     torch.manual_seed(1)
-    net = MLP([2, 12, 12, 3]).double()
+    net = MLP([2, 12, 12, 3], None, None).double()
     x = interior()
     out = net(x)
     grads = [gradient(out[:, i], x) for i in range(3)]
@@ -129,7 +129,7 @@ def test_one_wall_weight_is_the_sum_of_the_two_wall_terms():
     separate, shared = CavityVelocityPressure(), CavityVelocityPressure(wall_weights=1)
     assert shared.terms == ("residual", "boundary") and separate.terms == ("residual", "boundary_u", "boundary_v")
     torch.manual_seed(2)
-    net = MLP([2, 12, 12, 3]).double()
+    net = MLP([2, 12, 12, 3], None, None).double()
     batch = {k: v.double() for k, v in separate.sample(32, torch.Generator().manual_seed(3)).items()}
     two, one = separate.losses(net, batch), shared.losses(net, batch)
     assert one["boundary"].item() == pytest.approx((two["boundary_u"] + two["boundary_v"]).item(), rel=1e-12)

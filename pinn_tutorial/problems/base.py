@@ -14,7 +14,7 @@ the condition terms, never the residual.
 A problem's parameters are a dataclass's fields, so its ``repr`` (the run key a checkpoint keeps),
 its constructor and the types its parameters take on the command line (``problem_parameters``) come
 from one declaration. Capabilities are declared too: ``TimeDependent`` for a time axis (what causal
-training needs), ``derivative_order`` for the highest input derivative the residual takes.
+training needs), ``compilable = False`` where nested autograd is inside the loss.
 """
 
 from __future__ import annotations
@@ -132,8 +132,6 @@ class Problem(ABC):
     annealing_pooling: str | None = None
     # Whether torch.compile can take the loss terms whole (False where nested autograd is inside).
     compilable = True
-    # The highest order of input derivative the residual takes: 2 for the library's jet, 3 for the stream function.
-    derivative_order = 2
 
     @property
     def terms(self) -> tuple[str, ...]:

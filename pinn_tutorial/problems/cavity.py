@@ -220,7 +220,6 @@ class CavityStreamFunction(_Cavity):
 
     name = "cavity_stream"
     default_layers = [2, 50, 50, 50, 2]
-    derivative_order = 3
 
     def __post_init__(self):
         super().__post_init__()
