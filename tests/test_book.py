@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -116,3 +117,32 @@ def test_prose_words_count_what_a_reader_reads():
 def test_each_chapter_is_one_session_of_prose(chapter):
     words = prose_words(json.loads(chapter.read_text()))
     assert words <= SESSION_WORDS, f"{chapter.name}: {words:,} words of prose, more than a session's {SESSION_WORDS:,}"
+
+
+def test_the_syllabus_examples_of_a_new_problem_and_a_new_weighting_work():
+    """The capstone's two examples, as a learner copies them: the problem's exact solution has a zero residual and
+    trains, the scheme moves its weight on a short run."""
+    from pinn_tutorial import Helmholtz, Trainer, build
+    from pinn_tutorial.config import Budget
+
+    blocks = re.findall(r"^```python\n(.*?)^```$", (ROOT / "book" / "syllabus.md").read_text(), re.S | re.M)
+    namespace: dict = {"__name__": "syllabus"}
+    for block in blocks:
+        if "class " in block:  # the definitions; the blocks that train for minutes are left out
+            exec(compile(block, "syllabus.md", "exec"), namespace)
+    budget = Budget("tiny", steps=30, batch_size=16, lr=1e-3, decay_rate=0.9, decay_steps=1000, log_every=1,
+                    eval_every=10, checkpoint_every=10, grid_size=8)
+
+    problem = namespace["Reaction1D"](a=2.0)
+    assert problem.terms == ("residual", "boundary") and repr(problem) == "Reaction1D(a=2.0)"
+    x = torch.rand(64, 1, dtype=torch.float64)
+    assert problem.residual(problem.exact, x).abs().max() < 1e-10
+    net, weighting = build("M2", problem, seed=0, layers=[1, 8, 1])
+    history = Trainer(problem, net, weighting, budget=budget, progress=False, device="cpu").run()
+    assert len(history.rel_l2) == 3 and all(0 < e < 10 for e in history.rel_l2)  # evaluated, finite
+
+    helmholtz = Helmholtz()
+    net, _ = build("M1", helmholtz, seed=0, layers=[2, 8, 8, 1])
+    scheme = namespace["MeanRatioWeighting"](helmholtz.weighted_terms, update_every=5)
+    history = Trainer(helmholtz, net, scheme, budget=budget, progress=False, device="cpu").run()
+    assert len(set(history.weights["boundary"])) == 6  # it updated at steps 0, 5, ..., 25
