@@ -8,13 +8,14 @@ arXiv:2001.04536), module by module:
 - ``autodiff``: derivatives of a network's output with respect to its inputs;
 - ``sampling``: uniform random points in a box, on its faces, on a time slice;
 - ``metrics``: the relative L2 error (and the cavity code's spectral-norm variant);
-- ``problems``: the benchmark PDEs (1-D Poisson, Helmholtz, Klein-Gordon, the lid-driven cavity), and
-  ``problems.causal``, causal training for time-dependent problems (later work);
+- ``problems``: the benchmark PDEs (1-D Poisson, Helmholtz, Klein-Gordon, the lid-driven cavity, and Burgers),
+  each a residual and named conditions, registered by name; ``problems.causal``, causal training for
+  time-dependent problems (later work);
 - ``reference``: the cavity's finite-difference reference solution and Ghia et al.'s data;
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
 - ``weighting``: the weighting schemes, one module each, registered by name: fixed weights,
-  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``;
-- ``methods``: the presets M1..M4 (and GN2, GN4);
+  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``ReLoBRaLo``;
+- ``methods``: a network and a weighting built together, and the paper's pairs M1..M4 (and GN2, GN4) as presets;
 - ``training``: the training loop and its one step, for a run and an ensemble alike (``train``, ``Trainer``,
   ``History``);
 - ``compiled_step``: a step's loss terms and their gradients as one compiled function;
@@ -23,7 +24,8 @@ arXiv:2001.04536), module by module:
 - ``diagnostics``: the measuring instruments: per-term gradient statistics and histograms, Hessian
   eigenvalues, NTK traces, and ``GradientMonitor`` to record them during training;
 - ``studies``: the paper's diagnostic experiments built from them (Poisson gradient scaling, stiffness);
-- ``experiments``: one run (or one ensemble of runs) and its JSON result files;
+- ``experiments``: the run spec (every setting declared once: flag, file name, label, identity), one run (or
+  one ensemble of runs) and its JSON result files;
 - ``sweeps``: many runs at once: ensembles trained by local worker processes or on a Ray cluster;
 - ``comparison``: comparing errors over seeds on the log scale: ours with the paper's figures (its own spread
   counted), settings paired by seed, many comparisons at once;
@@ -48,8 +50,8 @@ _EXPORTS = {
     "BUDGETS": "config", "get_budget": "config", "get_device": "config",
     "METHODS": "methods", "build": "methods",
     "MLP": "networks", "ModifiedMLP": "networks",
-    "PROBLEMS": "problems", "Helmholtz": "problems", "KleinGordon": "problems", "Poisson1D": "problems",
-    "get_problem": "problems",
+    "PROBLEMS": "problems", "Burgers": "problems", "Helmholtz": "problems", "KleinGordon": "problems",
+    "Poisson1D": "problems", "get_problem": "problems",
     "History": "training", "NonFiniteLossError": "training", "Trainer": "training", "train": "training",
     "FixedWeights": "weighting", "LearningRateAnnealing": "weighting",
 }
