@@ -159,9 +159,23 @@ def load(path: Path, run: dict, device: torch.device | str = "cpu") -> dict:
     if not isinstance(state, dict) or "run" not in state or "step" not in state:
         raise CheckpointError(f"checkpoint {path} was not written by pinn_tutorial; {START_OVER}")
     if state["run"] != run:
-        raise CheckpointError(f"checkpoint {path} belongs to another run ({state['run']}), not this one ({run}); "
+        raise CheckpointError(f"checkpoint {path} belongs to another run: {run_differences(state['run'], run)}; "
                               f"{START_OVER}")
     return state
+
+
+def run_differences(saved: object, run: dict) -> str:
+    """What tells a checkpoint's run key from this run's, in words: the code that wrote it (the identity's code
+    fingerprint, when nothing else differs), or each entry that differs."""
+    if not isinstance(saved, dict):
+        return f"its run key is {saved!r}"
+    ours, theirs = run.get("identity"), saved.get("identity")
+    if isinstance(ours, dict) and isinstance(theirs, dict) and ours.get("code") != theirs.get("code"):
+        if {**saved, "identity": {**theirs, "code": None}} == {**run, "identity": {**ours, "code": None}}:
+            return (f"it was written by other code of the library (code fingerprint {str(theirs.get('code'))[:12]}, "
+                    f"this code's {str(ours.get('code'))[:12]}), so resuming would mix the two")
+    differing = [key for key in {**saved, **run} if saved.get(key) != run.get(key)]
+    return "; ".join(f"{key} {saved.get(key)!r} there, {run.get(key)!r} here" for key in differing)
 
 
 def _reason(error: Exception) -> str:

@@ -50,8 +50,23 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
     problem = Poisson1D()
     net, weighting = build("M1", problem, layers=[1, 8, 1])
     other = Trainer(problem, net, weighting, budget=BUDGET, checkpoint=tmp_path / "run.pt", progress=False)
-    with pytest.raises(ValueError, match="another run"):
+    with pytest.raises(ValueError, match="another run") as refused:
         other.run(resume=True)
+    assert "problem 'Helmholtz(a1=1.0, a2=4.0, k=1.0)' there, 'Poisson1D(C=2.0)' here" in str(refused.value)
+
+
+def test_a_checkpoint_written_by_other_code_is_refused_saying_so(tmp_path):
+    """The run identity holds the code's fingerprint: after a change to the library, a checkpoint is not silently
+    taken up (its run would claim code that did not train it), and the message says that the code is what differs."""
+    problem = Helmholtz()
+    net, weighting = build("M2", problem, seed=3, layers=[2, 8, 8, 1])
+    Trainer(problem, net, weighting, budget=BUDGET, seed=3, checkpoint=tmp_path / "run.pt", progress=False,
+            identity={"code": "a" * 64}).run()
+    net, weighting = build("M2", problem, seed=3, layers=[2, 8, 8, 1])
+    later = Trainer(problem, net, weighting, budget=BUDGET, seed=3, checkpoint=tmp_path / "run.pt", progress=False,
+                    identity={"code": "b" * 64})
+    with pytest.raises(CheckpointError, match="written by other code of the library.*aaaaaaaaaaaa.*bbbbbbbbbbbb"):
+        later.run(resume=True)
 
 
 @pytest.mark.parametrize("other", [{"variant": "paper"}, {"input_scaling": "sampled"}, {"layers": [2, 9, 9, 1]}],
