@@ -127,3 +127,39 @@ def test_the_package_docstring_names_every_module():
     top_level = {name.split(".")[1] for name in MODULES if name != "pinn_tutorial"}
     missing = sorted(name for name in top_level if f"``{name}``" not in pinn_tutorial.__doc__)
     assert not missing, f"pinn_tutorial/__init__.py's module list lacks {missing}"
+
+
+# What a student reads to see how a PINN trains, and what reproduces the paper around it (runs on disk, sweeps,
+# tables, statistics, timings, the authors' code, the book's instruments): the core never reaches the machinery.
+CORE = ("problems", "networks", "weighting", "training", "ensembles", "compiled_step", "autodiff", "sampling",
+        "metrics", "config", "checkpoints", "methods", "reference")
+MACHINERY = ("experiments", "sweeps", "bench", "reproduction", "comparison", "paper", "tables", "original_code",
+             "studies", "plotting", "diagnostics", "exercises", "__main__")
+
+
+def test_the_core_never_imports_the_machinery():
+    graph = {name: imported_modules(name, path.read_text(), path.name == "__init__.py", MODULES)
+             for name, path in MODULES.items()}
+    assert {name.split(".")[1] for name in MODULES if name != "pinn_tutorial"} == set(CORE) | set(MACHINERY)
+
+    def reached(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    for name in (n for n in MODULES if n.split(".")[1:2] and n.split(".")[1] in CORE):
+        machinery = sorted(m for m in reached(name) if m.split(".")[1] in MACHINERY)
+        assert not machinery, f"{name} reaches {machinery}"
+
+
+def test_training_from_python_loads_no_machinery_and_no_ray():
+    script = ("import sys\nfrom pinn_tutorial import Trainer, build, Helmholtz\nimport pinn_tutorial.ensembles\n"
+              "import pinn_tutorial.weighting\n"
+              "print(' '.join(m for m in sys.modules if m.startswith(('pinn_tutorial.', 'ray'))))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    loaded = set(done.stdout.split())
+    assert done.returncode == 0 and "pinn_tutorial.training" in loaded, done.stderr
+    assert not {m for m in loaded if m.startswith("ray") or m.split(".")[1] in MACHINERY}, loaded
