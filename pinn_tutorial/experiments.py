@@ -403,8 +403,9 @@ def make_problem(name: str, params: dict[str, float]):
         raise ConfigError(f"problem {name!r}: {error}") from None
 
 
-def machine(device: torch.device) -> str:
-    """The hardware in words: the GPU's name, or the CPU's with the thread count."""
+def machine(device: torch.device, threads: int | None = None) -> str:
+    """The hardware in words: the GPU's name, or the CPU's with the thread count (``threads``, the count a run
+    trained with; by default the process's now)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     cpu = platform.processor() or platform.machine()
@@ -415,7 +416,7 @@ def machine(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"{cpu} ({torch.get_num_threads()} threads)"
+    return f"{cpu} ({threads or torch.get_num_threads()} threads)"
 
 
 def git_commit() -> str | None:
@@ -493,7 +494,7 @@ def _result(exp: Experiment, problem: Problem, net: nn.Module, weighting: Weight
         "wall_s": history.wall_s,
         "ensemble": ensemble,
         "device": str(trainer.device),
-        "hardware": machine(trainer.device),
+        "hardware": machine(trainer.device, trainer.threads),
         "torch": torch.__version__,
         "pinn_tutorial": __version__,
         "git_commit": git_commit(),

@@ -167,6 +167,7 @@ class TrainingLoop:
         self.failures: dict[int, dict] = {}  # member -> {"seed", "weighting", "step", "what"}
         self.step = 0
         self.wall_s = 0.0
+        self.threads: int | None = None  # the CPU threads the last run trained with (``config.threads``)
         self._interrupted = False
 
     def _parameter_names(self, net: nn.Module, prefix: str) -> list[list[str]]:
@@ -413,7 +414,8 @@ class TrainingLoop:
     def _loop(self, resume: bool, description: str) -> None:
         # A run with a checkpoint holds its lock while it trains: a second process on the same run is refused.
         # The thread count is the run's while it trains, and the process's again after.
-        with checkpoints.run_lock(self.checkpoint) if self.checkpoint else contextlib.nullcontext(), threads():
+        with checkpoints.run_lock(self.checkpoint) if self.checkpoint else contextlib.nullcontext(), \
+                threads() as self.threads:
             self._train(resume, description)
         for history in self.histories:
             history.wall_s = self.wall_s
