@@ -84,6 +84,7 @@ class EnsembleTrainer(TrainingLoop):
         self._loss_terms = LossTerms(problem, template)
         params, buffers = stack_module_state(self.nets)
         self.params = {f"net.{k}": v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        self._trained = self.params
         self.buffers = {f"net.{k}": v.detach().clone() for k, v in buffers.items()}
         self._statistic_names = self._parameter_names(template, "net.")
         self.generators = [sampler_generator(seed) for seed in self.seeds]
@@ -126,17 +127,6 @@ class EnsembleTrainer(TrainingLoop):
             return {t: value for t, (_, value) in result.items()}, {t: g for t, (g, _) in result.items()}
         self.compiled = False
         return vmap(self._member_losses)(self.params, self.buffers, batch), None
-
-    def _gradient(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
-        """d loss / d theta for every stacked parameter; zero for one the loss does not reach (u_xx and the
-        output bias). For a sum over members, slice e is member e's own gradient."""
-        g = torch.autograd.grad(loss, list(self.params.values()), retain_graph=retain_graph, allow_unused=True)
-        return {n: torch.zeros_like(p) if gi is None else gi for (n, p), gi in zip(self.params.items(), g)}
-
-    def _term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-        """One backward pass per term, each giving every member's gradient of that term."""
-        terms = self.problem.terms
-        return {t: self._gradient(losses[t].sum(), retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
 
     def _weighted_gradient(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One backward pass of sum_e (L_r^(e) + sum_i lambda_i^(e) L_i^(e))."""
@@ -183,10 +173,6 @@ class EnsembleTrainer(TrainingLoop):
         return self.predict(e, x)
 
     # -- checkpoints -----------------------------------------------------------------------
-    def _run_key_net(self) -> dict:
-        return {"net": type(self.nets[0]).__name__, "layers": list(getattr(self.nets[0], "layers", [])),
-                **self._input_statistics_key(self.nets[0])}
-
     def _member_state(self) -> dict:
         return {"params": {k: v.detach() for k, v in self.params.items()}, "buffers": self.buffers,
                 "generators": [g.get_state() for g in self.generators]}

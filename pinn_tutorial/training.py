@@ -185,9 +185,9 @@ class TrainingLoop:
         return chosen
 
     # -- what a backend supplies -----------------------------------------------------------
-    # _sample() -> batch; _losses_and_gradients(batch) -> (losses, gradients or None);
-    # _term_gradients(losses); _weighted_gradient(losses); _combine(gradients); _set_gradients(combined);
-    # _member_slice(tensor, e); _predict(e, x); _run_key_net(); _member_state(); _restore_members(state).
+    # nets (the members' modules); _trained (name -> the tensor Adam steps); _sample() -> batch;
+    # _losses_and_gradients(batch) -> (losses, gradients or None); _weighted_gradient(losses); _combine(gradients);
+    # _set_gradients(combined); _member_slice(tensor, e); _predict(e, x); _member_state(); _restore_members(state).
 
     def _weights_changed(self) -> None:
         """Called after the weights moved (a backend may cache them as tensors)."""
@@ -239,6 +239,18 @@ class TrainingLoop:
                 self._fail(e, f"the weight of term {bad[0]!r} is {weighting.weights[bad[0]]}")
         self._weights_changed()
         return computed["gradients"]
+
+    def _gradient(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
+        """d loss / d theta for every trained tensor, by name; zero for one the loss does not reach (u_xx and the
+        output bias). For a sum over an ensemble's members, slice e is member e's own gradient."""
+        g = torch.autograd.grad(loss, list(self._trained.values()), retain_graph=retain_graph, allow_unused=True)
+        return {n: torch.zeros_like(p) if gi is None else gi for (n, p), gi in zip(self._trained.items(), g)}
+
+    def _term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+        """dL_t/dtheta for each term t, one backward pass each (of the sum over the members, which gives each
+        member's own gradient); the terms may share nodes of the graph, so it is kept until the last term's pass."""
+        terms = self.problem.terms
+        return {t: self._gradient(losses[t].sum(), retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
 
     def _check_finite(self, losses: dict[str, torch.Tensor]) -> None:
         values = torch.stack([losses[t].detach().reshape(-1) for t in self.problem.terms])  # (terms, E)
@@ -334,7 +346,9 @@ class TrainingLoop:
     # -- checkpoints -----------------------------------------------------------------------
     def _run_key(self) -> dict:
         """What tells this run apart from another: a checkpoint of another run is refused."""
-        key = {"problem": repr(self.problem), **self._run_key_net(), "weightings": [repr(w) for w in self.weightings],
+        net = self.nets[0]  # the members share one architecture
+        key = {"problem": repr(self.problem), "net": type(net).__name__, "layers": list(getattr(net, "layers", [])),
+               **self._input_statistics_key(net), "weightings": [repr(w) for w in self.weightings],
                "budget": self.budget.name, "steps": self.steps, "seeds": self.seeds}
         if self.adam != "torch":
             key["adam"] = self.adam
@@ -497,8 +511,8 @@ class Trainer(TrainingLoop):
         self.compiled = self._use_compile(compile, derivatives)
         self._compiled_step: CompiledStep | None = None
         self.generator = sampler_generator(seed)
-        named = [(f"net.{name}", p) for name, p in self.net.named_parameters() if p.requires_grad]
-        self._names, self.params = [n for n, _ in named], [p for _, p in named]
+        self._trained = {f"net.{name}": p for name, p in self.net.named_parameters() if p.requires_grad}
+        self.params = list(self._trained.values())
         self._statistic_names = self._parameter_names(self.net, "net.")
         self._setup_optimizer(self.params)
 
@@ -513,6 +527,11 @@ class Trainer(TrainingLoop):
     @property
     def history(self) -> History:
         return self.histories[0]
+
+    @property
+    def nets(self) -> list[nn.Module]:
+        """The one member's network, as an ensemble lists its members'."""
+        return [self.net]
 
     # -- evaluation ------------------------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -551,17 +570,6 @@ class Trainer(TrainingLoop):
             self.compiled = False
         return self.losses(batch), None
 
-    def _gradient(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
-        """d loss / d theta by name; zero for a parameter the loss does not reach."""
-        g = torch.autograd.grad(loss, self.params, retain_graph=retain_graph, allow_unused=True)
-        return {n: torch.zeros_like(p) if gi is None else gi for n, p, gi in zip(self._names, self.params, g)}
-
-    def _term_gradients(self, losses: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-        """dL_t/dtheta for each term t, one backward pass each; the terms may share nodes of the graph, so it is
-        kept until the last term's pass."""
-        terms = self.problem.terms
-        return {t: self._gradient(losses[t], retain_graph=k < len(terms) - 1) for k, t in enumerate(terms)}
-
     def _weighted_gradient(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One backward pass of L = L_r + sum_i lambda_i L_i."""
         return self._gradient(self.weighting.total_loss(losses))
@@ -571,20 +579,16 @@ class Trainer(TrainingLoop):
         total = list(grads["residual"].values())
         for t in self.weighting.terms:
             total = torch._foreach_add(total, list(grads[t].values()), alpha=self.weighting.weights[t])
-        return dict(zip(self._names, total))
+        return dict(zip(self._trained, total))
 
     def _set_gradients(self, combined: dict[str, torch.Tensor]) -> None:
-        for name, p in zip(self._names, self.params):
+        for name, p in self._trained.items():
             p.grad = combined[name]
 
     def _member_slice(self, tensor: torch.Tensor, e: int) -> torch.Tensor:
         return tensor
 
     # -- checkpoints -----------------------------------------------------------------------
-    def _run_key_net(self) -> dict:
-        return {"net": type(self.net).__name__, "layers": list(getattr(self.net, "layers", [])),
-                **self._input_statistics_key(self.net)}
-
     def _member_state(self) -> dict:
         return {"net": self.net.state_dict(), "generator": self.generator.get_state()}
 
