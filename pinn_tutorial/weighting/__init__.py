@@ -18,7 +18,6 @@ from .annealing import (
     annealing_estimate,
 )
 from .base import (
-    PARAMETER_GROUPS,
     WEIGHTINGS,
     Grads,
     MovingAverageWeighting,

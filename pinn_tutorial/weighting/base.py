@@ -23,8 +23,6 @@ import torch
 from ..config import ConfigError, choose
 
 Grads = Sequence[torch.Tensor]
-# The parameter groups a network declares (``networks.parameter_groups``) that a scheme may read.
-PARAMETER_GROUPS = ("all", "weight_matrices")
 
 
 @dataclass
@@ -126,6 +124,12 @@ class Weighting:
         return f"{type(self).__name__}({self.weights})"
 
 
+def check_alpha(alpha: float) -> None:
+    """A ValueError unless 0 < alpha <= 1: ``alpha`` is the weight of the new estimate in every scheme here."""
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {alpha}")
+
+
 class MovingAverageWeighting(Weighting):
     """A scheme that moves each weight towards a new estimate every ``update_every`` steps (Eq. 41):
 
@@ -137,8 +141,7 @@ class MovingAverageWeighting(Weighting):
 
     def __init__(self, terms: Iterable[str], alpha: float, update_every: int):
         super().__init__(terms)
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {alpha}")
+        check_alpha(alpha)
         if not (float(update_every).is_integer() and update_every >= 1):
             raise ValueError(f"update_every must be a whole number of at least 1, got {update_every}")
         self.alpha, self.update_every = alpha, int(update_every)

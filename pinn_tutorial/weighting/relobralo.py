@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import torch
 
-from .base import StepContext, Weighting, register_weighting
+from .base import StepContext, Weighting, check_alpha, register_weighting
 
 BALANCE_EPS = 1e-12
 
@@ -51,8 +51,7 @@ class ReLoBRaLo(Weighting):
 
     def __init__(self, terms: Iterable[str], alpha: float = 0.001, rho: float = 0.999, temperature: float = 0.1):
         super().__init__(terms)
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha (the weight of the new estimate) must be in (0, 1], got {alpha}")
+        check_alpha(alpha)
         if not 0 <= rho <= 1:
             raise ValueError(f"rho (the probability of keeping the history) must be in [0, 1], got {rho}")
         if not (math.isfinite(temperature) and temperature > 0):
