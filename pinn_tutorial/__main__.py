@@ -28,6 +28,7 @@ from .experiments import (
     check_writable,
     ensemble_key,
     ensemble_name,
+    parse_count,
     run_ensemble,
     run_experiment,
     settings,
@@ -131,15 +132,8 @@ def seed_argument(text: str) -> int:
         raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 to {MAX_SEED}, got {text!r}") from None
 
 
-def count_argument(text: str) -> int:
-    """A whole number of at least 1 (seeds, jobs, steps, repeats)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
+# A whole number of at least 1 (seeds, jobs, steps, repeats), in argparse's one-line error.
+count_argument = _argument_type(parse_count)
 
 
 def _budget_option(command: argparse.ArgumentParser) -> None:

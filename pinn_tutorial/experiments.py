@@ -146,7 +146,7 @@ class Experiment:
         stem=lambda v, exp: f"-{v}net", applies=_has_network_parameter("variant"), network_parameter="variant",
         help="gated network as the original code builds it ('code', default) or as Eqs. 43-47 ('paper')")
     steps: int | None = setting(
-        parse=lambda text: _count(text), stem=lambda v, exp: f"_{v}steps", label=lambda v, exp: f"{v:,} steps",
+        parse=lambda text: parse_count(text), stem=lambda v, exp: f"_{v}steps", label=lambda v, exp: f"{v:,} steps",
         help="override the budget's number of steps")
     derivatives: str = setting(
         "auto", kind="derivative method", choices=lambda: DERIVATIVE_METHODS, stem=lambda v, exp: f"_{v}",
@@ -178,10 +178,10 @@ class Experiment:
         stem=lambda v, exp: "".join(f"_{k}{_exact(x)}" for k, x in sorted(v.items())),
         help="a problem parameter, NAME=VALUE, e.g. C=4 for poisson1d or a2=1 for helmholtz")
     width: int | None = setting(
-        parse=lambda text: _count(text), slot="network",
+        parse=lambda text: parse_count(text), slot="network",
         help="units per hidden layer (default: the paper's network; Table 2: 30, 50, 100)")
     depth: int | None = setting(
-        parse=lambda text: _count(text), slot="network",
+        parse=lambda text: parse_count(text), slot="network",
         help="hidden layers (default: the paper's network; Table 2: 3, 5, 7)")
     arch: str | None = setting(
         kind="architecture", choices=lambda: ARCHITECTURES,
@@ -365,8 +365,8 @@ def _exact(value: float) -> str:
     return short if float(short) == value else repr(float(value))
 
 
-def _count(text: str) -> int:
-    """A whole number of at least 1 from the command line (steps, width, depth)."""
+def parse_count(text: str) -> int:
+    """A whole number of at least 1 from the command line (steps, width, depth, seeds, jobs, repeats)."""
     try:
         value = int(text)
     except ValueError:
