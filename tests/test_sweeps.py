@@ -19,8 +19,9 @@ from pinn_tutorial.sweeps import check_reachable, helmholtz_architectures, parse
 RUNS = [f"helmholtz_{m}_quick_seed{s}.json" for m in ("M1", "M2-code", "M3", "M4-code") for s in (0, 1)]
 
 
-def cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "pinn_tutorial", *args], capture_output=True, text=True, cwd=cwd)
+def cli(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "pinn_tutorial", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env)
 
 
 def test_seeds_as_range_list_or_both():
@@ -106,6 +107,18 @@ def test_reproduce_with_local_processes_and_with_ray_write_the_same_runs(tmp_pat
     again = cli("reproduce", "helmholtz", "--budget", "quick", "--seeds", "2", "--out", "local", "--no-progress",
                 cwd=tmp_path)
     assert again.returncode == 0 and "8 runs: 8 done before, 0 to train" in again.stdout
+
+
+def test_ray_auto_with_no_cluster_is_one_line(tmp_path):
+    """`--ray auto` with no cluster running: one line and exit status 2. It lives beside the test above, the only one
+    that starts a local Ray: Ray finds an "auto" cluster by its running processes too, so the two must not run at
+    once (tests of one file run one after the other on one worker)."""
+    pytest.importorskip("ray")
+    # ... and through its temporary folder: an empty one of our own.
+    done = cli("reproduce", "poisson1d", "--budget", "quick", "--steps", "5", "--ray", "auto", "--out", "o",
+               "--no-progress", cwd=tmp_path, env={**os.environ, "RAY_TMPDIR": str(tmp_path / "ray")})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "no running Ray cluster found" in done.stderr, done.stderr
 
 
 def workers(pid: int) -> list[int]:
