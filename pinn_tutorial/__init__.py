@@ -14,7 +14,8 @@ arXiv:2001.04536), module by module:
 - ``reference``: the cavity's finite-difference reference solution and Ghia et al.'s data;
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
 - ``weighting``: the weighting schemes, one module each, registered by name: fixed weights,
-  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``ReLoBRaLo``;
+  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``ReLoBRaLo``, ``SoftAdapt``, and the
+  gradient-surgery schemes that set the step's direction themselves, ``PCGrad`` and ``ConFIG``;
 - ``methods``: a network and a weighting built together, and the paper's pairs M1..M4 (and GN2, GN4) as presets;
 - ``training``: the training loop and its one step, for a run and an ensemble alike (``train``, ``Trainer``,
   ``History``);

@@ -206,7 +206,7 @@ class TrainingLoop:
         before = [e for e in updating if not self.weightings[e].after_step]
         if before:
             gradients = self._update_weights(before, losses, gradients)
-        self._set_gradients(self._combine(gradients) if gradients is not None else self._weighted_gradient(losses))
+        self._set_gradients(self._direction(losses, gradients))
         self._adam_step()
         after = [e for e in updating if self.weightings[e].after_step]
         if after:
@@ -239,6 +239,23 @@ class TrainingLoop:
                 self._fail(e, f"the weight of term {bad[0]!r} is {weighting.weights[bad[0]]}")
         self._weights_changed()
         return computed["gradients"]
+
+    def _direction(self, losses: dict[str, torch.Tensor], gradients: dict | None) -> dict[str, torch.Tensor]:
+        """Every member's step direction: g_r + sum_i lambda_i g_i, or its weighting's own ``combine`` of the terms'
+        gradients for a scheme that ``combines`` (gradient surgery), which then needs them at every step."""
+        surgeons = [e for e in range(self.size) if self.active[e] and self.weightings[e].combines]
+        if not surgeons:
+            return self._combine(gradients) if gradients is not None else self._weighted_gradient(losses)
+        if gradients is None:
+            gradients = self._term_gradients(losses)
+        combined = self._combine(gradients)
+        for e in surgeons:
+            weighting = self.weightings[e]
+            direction = weighting.combine({t: [self._member_slice(gradients[t][n], e) for n in self._trained]
+                                           for t in ("residual", *weighting.terms)})
+            for name, d in zip(self._trained, direction):
+                self._member_slice(combined[name], e).copy_(d)
+        return combined
 
     def _gradient(self, loss: torch.Tensor, retain_graph: bool = False) -> dict[str, torch.Tensor]:
         """d loss / d theta for every trained tensor, by name; zero for one the loss does not reach (u_xx and the

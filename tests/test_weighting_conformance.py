@@ -32,7 +32,7 @@ def trainer(name, seed=0, **options):
 
 
 def test_every_scheme_is_here():
-    assert set(WEIGHTINGS) >= {"fixed", "annealing", "gradient_norm", "relobralo"}
+    assert set(WEIGHTINGS) >= {"fixed", "annealing", "gradient_norm", "relobralo", "softadapt", "pcgrad", "config"}
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHTINGS))

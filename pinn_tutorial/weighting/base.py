@@ -96,6 +96,9 @@ class Weighting:
     label: ClassVar[str]
     after_step = False
     parameter_group = "all"
+    # A scheme that sets the update direction itself (``combine``) instead of weighting the loss: the trainer then
+    # computes the per-term gradients at every step and steps along ``combine``'s direction.
+    combines = False
 
     def __init__(self, terms: Iterable[str], weights: dict[str, float] | None = None):
         self.terms = tuple(terms)
@@ -113,6 +116,11 @@ class Weighting:
 
     def update(self, context: StepContext) -> None:
         """Adjust the weights from what the step offers."""
+
+    def combine(self, gradients: Mapping[str, Grads]) -> list[torch.Tensor]:
+        """The update direction from dL_t/dtheta of every term t (``"residual"`` first), for a scheme that
+        ``combines``; one tensor per parameter tensor, as the gradients are given."""
+        raise NotImplementedError(f"{type(self).__name__} weights the loss; it sets no direction of its own")
 
     def state_dict(self) -> dict:
         return {"weights": dict(self.weights)}
@@ -162,3 +170,26 @@ class MovingAverageWeighting(Weighting):
         # Every setting, by the constructor's names: the repr is part of a run's identity (its checkpoint key).
         settings = [p for p in inspect.signature(type(self)).parameters if p != "terms"]
         return f"{type(self).__name__}({', '.join(f'{p}={getattr(self, p)!r}' for p in settings)})"
+
+
+class GradientSurgery(Weighting):
+    """A scheme that steps along a direction made from the terms' gradients, each seen as one vector g_t (the
+    entries of every parameter tensor in order): d = ``direction``(g_r, g_1, ..., g_m) instead of
+    g_r + sum_i lambda_i g_i. Its weights stay 1 (they weight nothing); the trainer computes every term's
+    gradient at every step for it.
+    """
+
+    combines = True
+
+    def direction(self, vectors: torch.Tensor) -> torch.Tensor:
+        """The direction, shape (P,), from the terms' gradient vectors stacked, shape (terms, P), residual first."""
+        raise NotImplementedError
+
+    def combine(self, gradients: Mapping[str, Grads]) -> list[torch.Tensor]:
+        shapes = [g.shape for g in gradients["residual"]]
+        vectors = torch.stack([torch.cat([g.reshape(-1) for g in gradients[t]]) for t in ("residual", *self.terms)])
+        pieces = torch.split(self.direction(vectors), [s.numel() for s in shapes])
+        return [piece.reshape(shape) for piece, shape in zip(pieces, shapes)]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

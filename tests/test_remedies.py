@@ -1,0 +1,106 @@
+"""The later remedies against hand computations of their published update rules, and the engine stepping along a
+gradient-surgery scheme's own direction. (Every registered scheme also runs through the conformance suite,
+tests/test_weighting_conformance.py: eager equal to compiled, ensemble member equal to its single run, resumed
+equal to uninterrupted.)"""
+
+import copy
+import math
+
+import pytest
+import torch
+
+from pinn_tutorial import Helmholtz, Trainer, build
+from pinn_tutorial.config import Budget, ConfigError
+from pinn_tutorial.weighting import (
+    WEIGHTINGS,
+    ConFIG,
+    PCGrad,
+    SoftAdapt,
+    StepContext,
+    make_weighting,
+    softadapt_weights,
+)
+
+BUDGET = Budget("tiny", steps=4, batch_size=16, lr=1e-3, decay_rate=0.9, decay_steps=1000, log_every=1,
+                eval_every=2, checkpoint_every=2, grid_size=8)
+LAYERS = [2, 8, 8, 1]
+
+
+# -- SoftAdapt (arXiv:1912.12355, section 3.1.1: the loss-weighted variant) ------------------------------------
+def test_softadapt_by_hand():
+    # Residual 2 -> 1 (change -1), boundary 1 -> 1.5 (change 0.5): normalised by 1.5, the slopes are -2/3 and 1/3.
+    # With beta = 3: alpha_r : alpha_b = 1 e^{-2} : 1.5 e^{1}, so lambda_b = alpha_b / alpha_r = 1.5 e^3.
+    weighting = SoftAdapt(["boundary"], beta=3.0)
+    weighting.update(StepContext(0, {"residual": 2.0, "boundary": 1.0}))
+    assert weighting.weights == {"boundary": 1.0}  # no slope yet
+    weighting.update(StepContext(1, {"residual": 1.0, "boundary": 1.5}))
+    assert weighting.weights["boundary"] == pytest.approx(1.5 * math.e**3, rel=1e-7)
+    alpha = softadapt_weights({"r": 1.0, "b": 1.5}, {"r": 2.0, "b": 1.0}, 3.0)
+    assert sum(alpha.values()) == pytest.approx(1.0)
+    assert alpha["b"] == pytest.approx(1.5 * math.e / (math.e**-2 + 1.5 * math.e), rel=1e-7)
+
+
+def test_softadapt_weights_do_not_scale_with_the_loss_and_bad_settings_are_refused():
+    # Slopes of thousands (Helmholtz's residual early on) give the weights that slopes of one give, times the
+    # losses' ratio: the normalised slopes are the same.
+    small = softadapt_weights({"r": 1.0, "b": 1.0}, {"r": 2.0, "b": 1.5}, 0.1)
+    large = softadapt_weights({"r": 1000.0, "b": 1000.0}, {"r": 2000.0, "b": 1500.0}, 0.1)
+    assert large == pytest.approx(small, rel=1e-9)
+    for bad in ({"beta": math.inf}, {"update_every": 0}, {"update_every": 1.5}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            make_weighting("softadapt", ["boundary"], **bad)
+
+
+# -- PCGrad (Yu et al. 2020, Algorithm 1) ------------------------------------------------------------------------
+def test_pcgrad_projects_conflicting_gradients_by_hand():
+    # g1 = (1, 0), g2 = (-1, 1): g1.g2 = -1 < 0, so g1 <- g1 + g2 / 2 = (0.5, 0.5) and g2 <- g2 + g1 = (0, 1).
+    d = PCGrad(["boundary"]).direction(torch.tensor([[1.0, 0.0], [-1.0, 1.0]]))
+    torch.testing.assert_close(d, torch.tensor([0.5, 1.5]))
+    agreeing = torch.tensor([[1.0, 0.0], [1.0, 1.0]])  # no conflict: the plain sum
+    torch.testing.assert_close(PCGrad(["boundary"]).direction(agreeing), agreeing.sum(0))
+
+
+# -- ConFIG (Liu, Chu & Thuerey 2025) ----------------------------------------------------------------------------
+def test_config_by_hand():
+    # Orthogonal g1 = (1, 0), g2 = (0, 2): g_u = (1, 1) / sqrt 2, d = (g1.g_u + g2.g_u) g_u = (3 / sqrt 2) g_u.
+    d = ConFIG(["boundary"]).direction(torch.tensor([[1.0, 0.0], [0.0, 2.0]]))
+    torch.testing.assert_close(d, torch.tensor([1.5, 1.5]))
+
+
+def test_config_makes_equal_positive_angles_with_three_conflicting_gradients():
+    g = torch.tensor([[1.0, 0.0, 0.0], [-0.9, 1.0, 0.0], [0.2, -0.5, 1.0]])
+    d = ConFIG(["a", "b"]).direction(g)
+    cosines = (g / g.norm(dim=1, keepdim=True)) @ (d / d.norm())
+    assert bool((cosines > 0).all())
+    torch.testing.assert_close(cosines, cosines[0].expand(3))
+    torch.testing.assert_close(d.norm(), (g @ (d / d.norm())).sum())  # its length: the sum of the projections
+
+
+def test_the_surgery_schemes_are_registered_without_settings():
+    assert WEIGHTINGS["pcgrad"] is PCGrad and WEIGHTINGS["config"] is ConFIG and WEIGHTINGS["softadapt"] is SoftAdapt
+    with pytest.raises(ConfigError, match="no setting 'alpha'"):
+        make_weighting("pcgrad", ["boundary"], alpha=0.5)
+
+
+# -- the engine steps along the scheme's direction ----------------------------------------------------------------
+@pytest.mark.parametrize("name", ["pcgrad", "config"])
+def test_a_surgery_scheme_sets_the_step_direction(name):
+    problem = Helmholtz()
+    net, _ = build("M1", problem, seed=0, layers=LAYERS)
+    before = copy.deepcopy(net)
+    trainer = Trainer(problem, net, make_weighting(name, problem.weighted_terms), budget=BUDGET, progress=False,
+                      device="cpu", compile="off")
+    generator = torch.Generator().manual_seed(0)
+    generator.set_state(trainer.generator.get_state())
+    batch = problem.sample(BUDGET.batch_size, generator)  # the batch the step will draw
+    losses = problem.losses(before, batch)
+    params = list(before.parameters())
+    vectors = torch.stack([torch.cat([g.reshape(-1) for g in torch.autograd.grad(losses[t], params,
+                                                                                 retain_graph=True)])
+                           for t in problem.terms])
+    expected = trainer.weighting.direction(vectors)
+    plain = vectors.sum(0)
+    trainer.train_step()
+    stepped = torch.cat([p.grad.reshape(-1) for p in trainer.params])
+    torch.testing.assert_close(stepped, expected, rtol=1e-4, atol=1e-6)
+    assert not torch.allclose(stepped, plain, rtol=1e-3), "the terms did not conflict here, so nothing was tested"
