@@ -12,6 +12,7 @@ arXiv:2001.04536), module by module:
   each a residual and named conditions, registered by name; ``problems.causal``, causal training for
   time-dependent problems (later work);
 - ``reference``: the cavity's finite-difference reference solution and Ghia et al.'s data;
+- ``registry``: the problems and weighting schemes by name, each imported the first time it is asked for;
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
 - ``weighting``: the weighting schemes, one module each, registered by name: fixed weights,
   ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``ReLoBRaLo``, ``SoftAdapt``, and the

@@ -21,15 +21,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import checkpoints
 from .autodiff import DERIVATIVE_METHODS
-from .compiled_step import CompiledStep, LossTerms, term_gradients
 from .config import (
     Budget,
     ConfigError,
@@ -47,6 +45,9 @@ from .metrics import relative_l2
 from .networks import parameter_groups
 from .problems import Problem
 from .weighting import StepContext, Weighting
+
+if TYPE_CHECKING:
+    from .compiled_step import CompiledStep
 
 # Runs of at least this many steps compile their loss terms when compile="auto".
 COMPILE_FROM_STEPS = 10_000
@@ -409,8 +410,12 @@ class TrainingLoop:
         self.wall_s = wall_s
         self._weights_changed()
 
+    # `checkpoints` and `compiled_step` are imported where they are used: a run that neither saves nor compiles, the
+    # one a student reads first, loads only the modules of its own step.
     def save_checkpoint(self) -> None:
         """Write the complete state atomically (a crash mid-write leaves the old file intact)."""
+        from . import checkpoints
+
         checkpoints.save(self.checkpoint, {"run": self._run_key(), "step": self.step,
                                            "optimizer": self.optimizer.state_dict(),
                                            "scheduler": self.scheduler.state_dict(), **self._state()})
@@ -418,6 +423,8 @@ class TrainingLoop:
     def load_checkpoint(self) -> None:
         """Restore the state saved by ``save_checkpoint``; refuse a file of another run, or one that is not ours
         (a ``CheckpointError``, also when its state does not fit this run's network or optimiser)."""
+        from . import checkpoints
+
         state = checkpoints.load(self.checkpoint, self._run_key(), self.device)
         try:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -434,6 +441,8 @@ class TrainingLoop:
                 f"{checkpoints.START_OVER}") from None
 
     def _last_good_checkpoint(self) -> str:
+        from . import checkpoints
+
         step = checkpoints.saved_step(self.checkpoint) if self.checkpoint and self.checkpoint.exists() else None
         return "no checkpoint was written" if step is None else \
             f"the last good checkpoint is {self.checkpoint} (step {step})"
@@ -445,8 +454,12 @@ class TrainingLoop:
     def _loop(self, resume: bool, description: str) -> None:
         # A run with a checkpoint holds its lock while it trains: a second process on the same run is refused.
         # The thread count is the run's while it trains, and the process's again after.
-        with checkpoints.run_lock(self.checkpoint) if self.checkpoint else contextlib.nullcontext(), \
-                threads() as self.threads:
+        lock = contextlib.nullcontext()
+        if self.checkpoint:
+            from . import checkpoints
+
+            lock = checkpoints.run_lock(self.checkpoint)
+        with lock, threads() as self.threads:
             self._train(resume, description)
         for history in self.histories:
             history.wall_s = self.wall_s
@@ -576,6 +589,8 @@ class Trainer(TrainingLoop):
         compile, or compiling has failed: the eager losses then, differentiable)."""
         if self.compiled:
             if self._compiled_step is None:
+                from .compiled_step import CompiledStep, LossTerms, term_gradients
+
                 loss_terms = LossTerms(self.problem, self.net)
                 self._buffers = dict(loss_terms.named_buffers())
                 # Views that share the parameters' memory, so that they see every optimiser step.

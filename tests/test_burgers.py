@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from pinn_tutorial.problems import PROBLEMS, Burgers, CausalTraining, get_problem
+from pinn_tutorial.problems import PROBLEMS, Burgers, get_problem
+from pinn_tutorial.problems.causal import CausalTraining
 
 
 def points(n, low, high, seed=0):

@@ -9,7 +9,8 @@ import torch
 from pinn_tutorial import Helmholtz, Trainer, build
 from pinn_tutorial.config import Budget, ConfigError
 from pinn_tutorial.ensembles import EnsembleTrainer
-from pinn_tutorial.weighting import WEIGHTINGS, ReLoBRaLo, StepContext, balanced_weights, make_weighting
+from pinn_tutorial.weighting import WEIGHTINGS, ReLoBRaLo, StepContext, make_weighting
+from pinn_tutorial.weighting.relobralo import balanced_weights
 
 BUDGET = Budget("tiny", steps=30, batch_size=16, lr=1e-3, decay_rate=0.9, decay_steps=1000, log_every=1,
                 eval_every=10, checkpoint_every=10, grid_size=8)

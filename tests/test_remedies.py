@@ -18,8 +18,8 @@ from pinn_tutorial.weighting import (
     SoftAdapt,
     StepContext,
     make_weighting,
-    softadapt_weights,
 )
+from pinn_tutorial.weighting.softadapt import softadapt_weights
 
 BUDGET = Budget("tiny", steps=4, batch_size=16, lr=1e-3, decay_rate=0.9, decay_steps=1000, log_every=1,
                 eval_every=2, checkpoint_every=2, grid_size=8)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import torch
 
-from ..problems import CausalTraining, KleinGordon
+from ..problems import KleinGordon
+from ..problems.causal import CausalTraining
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
 NAME = "ch13-causal-weights"

@@ -31,6 +31,7 @@ from typing import ClassVar, Literal, Protocol
 import torch
 
 from ..config import ConfigError, choose
+from ..registry import Registry
 from ..sampling import BoxSampler, grid
 
 Field = Callable[[torch.Tensor], torch.Tensor]
@@ -219,16 +220,10 @@ class Problem(ABC):
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
-PROBLEMS: dict[str, type[Problem]] = {}  # every registered problem by its name, in the order of registration
-
-
-def register_problem(cls: type[Problem]) -> type[Problem]:
-    """Add a problem class to ``PROBLEMS`` under its ``name``: the command line, ``get_problem`` and the
-    conformance tests (tests/test_conformance.py) then know it."""
-    if cls.name in PROBLEMS:
-        raise ValueError(f"a problem named {cls.name!r} is registered already ({PROBLEMS[cls.name].__name__})")
-    PROBLEMS[cls.name] = cls
-    return cls
+# Every problem by its name: the command line, ``get_problem`` and the conformance tests (tests/test_conformance.py)
+# know a problem from here. ``problems/__init__.py`` declares the library's own; ``@register_problem`` adds another.
+PROBLEMS = Registry("problem")
+register_problem = PROBLEMS.register
 
 
 def get_problem(name: str, **params: float) -> Problem:

@@ -16,7 +16,7 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler
-from .base import Condition, Field, Problem, TimeDependent, check_finite, register_problem, value
+from .base import Condition, Field, Problem, TimeDependent, check_finite, value
 
 QUADRATURE_NODES = 250  # Gauss-Hermite nodes of the reference solution
 MIN_NU = 2e-3  # below it the Cole-Hopf integrand moves past the outermost quadrature node (see ``Burgers.exact``)
@@ -29,7 +29,6 @@ def hermite_quadrature() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(z), torch.as_tensor(np.log(w))
 
 
-@register_problem
 @dataclass(repr=False, eq=False)
 class Burgers(TimeDependent, Problem):
     """Viscous Burgers equation  u_t + u u_x = nu u_xx  on (t, x) in [0, 1] x [-1, 1].

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from ..config import ConfigError
-from .base import Batch, Field, Problem, TimeDependent, register_problem
+from .base import Batch, Field, Problem, TimeDependent
 from .klein_gordon import KleinGordon
 
 
@@ -94,7 +94,6 @@ class CausalTraining(Problem):
         return f"CausalTraining({self.problem!r}, epsilon={self.epsilon:g}, chunks={self.chunks})"
 
 
-@register_problem
 class CausalKleinGordon(CausalTraining):
     """The paper's Klein-Gordon benchmark trained causally: ``klein_gordon_causal`` on the command line.
 

@@ -16,7 +16,7 @@ from ..metrics import relative_spectral
 from ..networks import MLP, ModifiedMLP
 from ..reference import load_or_solve
 from ..sampling import BoxSampler, box_edges
-from .base import Condition, Field, Problem, register_problem
+from .base import Condition, Field, Problem
 
 # -- the stream function's third derivatives by Taylor mode -------------------------------------------------------
 # The networks' own ``taylor`` carries first and pure second derivatives; the stream function's residual also needs
@@ -199,7 +199,6 @@ class _Cavity(Problem):
         return {"rel_l2_spectral": relative_spectral(prediction.reshape(shape), exact.reshape(shape))}
 
 
-@register_problem
 @dataclass(repr=False, eq=False)
 class CavityStreamFunction(_Cavity):
     """The stream-function-pressure formulation (section 3.5): the net maps (x, y) to (psi, p).
@@ -260,7 +259,6 @@ class CavityStreamFunction(_Cavity):
         return psi_x, psi_y, psi_xx, psi_xy, psi_yy, psi_xxx, psi_xxy, psi_xyy, psi_yyy, p_x, p_y
 
 
-@register_problem
 @dataclass(repr=False, eq=False)
 class CavityVelocityPressure(_Cavity):
     """The velocity-pressure formulation (section 3.4): the net maps (x, y) to (u, v, p).

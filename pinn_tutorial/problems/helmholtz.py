@@ -12,10 +12,9 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler, box_edges
-from .base import MAX_FREQUENCY, Condition, Field, Problem, check_finite, register_problem, value
+from .base import MAX_FREQUENCY, Condition, Field, Problem, check_finite, value
 
 
-@register_problem
 @dataclass(repr=False, eq=False)
 class Helmholtz(Problem):
     """Helmholtz equation  Δu + k^2 u = q  on [-1, 1]^2 with u = h on the boundary (section 2.2).

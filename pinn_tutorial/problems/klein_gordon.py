@@ -9,12 +9,11 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler
-from .base import Condition, Field, Problem, TimeDependent, check_finite, register_problem, value
+from .base import Condition, Field, Problem, TimeDependent, check_finite, value
 
 MAX_POWER = 9  # of the nonlinear term u^k; the paper's is 3 (cubic), and the forcing grows like |u|^k
 
 
-@register_problem
 @dataclass(repr=False, eq=False)
 class KleinGordon(TimeDependent, Problem):
     """Klein-Gordon equation  u_tt + alpha u_xx + beta u + gamma u^k = f  on (t, x) in [0, 1]^2 (Eq. 49).

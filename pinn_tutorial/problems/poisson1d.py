@@ -8,10 +8,9 @@ import torch
 
 from ..autodiff import jet
 from ..sampling import BoxSampler, FixedPoints
-from .base import MAX_FREQUENCY, Condition, Field, Problem, register_problem, value
+from .base import MAX_FREQUENCY, Condition, Field, Problem, value
 
 
-@register_problem
 @dataclass(repr=False, eq=False)
 class Poisson1D(Problem):
     """Poisson equation  u_xx = g  on [0, 1] with Dirichlet data at x = 0 and x = 1 (Eqs. 9-10).

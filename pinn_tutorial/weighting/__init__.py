@@ -4,20 +4,14 @@ The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39). 
 lambda_i (``base.Weighting``); the adaptive ones move each weight towards a new estimate by the
 moving average of Eq. 41 (``base.MovingAverageWeighting``), where ``alpha`` is always the weight of
 the new estimate. Gradient surgery (``base.GradientSurgery``: PCGrad, ConFIG) weights nothing: it
-builds the step's direction from the terms' gradients itself. Each scheme is one module here, registered by name in ``WEIGHTINGS``; the one
-line per scheme below is its registration.
-"""
-# ruff: noqa: F401  (every import here is a name of the package, or the registration of a scheme)
+builds the step's direction from the terms' gradients itself.
 
-from .annealing import (
-    ANNEALING_FORMS,
-    POOLINGS,
-    STATISTICS,
-    AnnealingForm,
-    LearningRateAnnealing,
-    Pooling,
-    annealing_estimate,
-)
+Each scheme is one module here, declared by name in ``WEIGHTINGS`` by one line below; a later
+scheme's module is imported when the scheme is first asked for.
+"""
+# ruff: noqa: F401, E402  (every import here is a name of the package)
+
+from ..registry import exported
 from .base import (
     WEIGHTINGS,
     GradientSurgery,
@@ -29,9 +23,29 @@ from .base import (
     register_weighting,
     weighting_parameters,
 )
-from .conflict_free import ConFIG
+
+WEIGHTINGS.declare("fixed", f"{__name__}.fixed:FixedWeights")
+WEIGHTINGS.declare("annealing", f"{__name__}.annealing:LearningRateAnnealing")
+WEIGHTINGS.declare("gradient_norm", f"{__name__}.gradient_norm:GradientNormWeighting")
+WEIGHTINGS.declare("relobralo", f"{__name__}.relobralo:ReLoBRaLo")
+WEIGHTINGS.declare("softadapt", f"{__name__}.softadapt:SoftAdapt")
+WEIGHTINGS.declare("pcgrad", f"{__name__}.pcgrad:PCGrad")
+WEIGHTINGS.declare("config", f"{__name__}.conflict_free:ConFIG")
+
+# The paper's schemes, now. So is gradient-norm weighting, because its function ``gradient_norm`` is a name of this
+# package: were the module imported later, the name would come to mean the module.
+from .annealing import (
+    ANNEALING_FORMS,
+    POOLINGS,
+    STATISTICS,
+    AnnealingForm,
+    LearningRateAnnealing,
+    Pooling,
+    annealing_estimate,
+)
 from .fixed import FixedWeights
 from .gradient_norm import GradientNormWeighting, gradient_norm
-from .pcgrad import PCGrad
-from .relobralo import ReLoBRaLo, balanced_weights
-from .softadapt import SoftAdapt, softadapt_weights
+
+
+def __getattr__(name: str) -> type:
+    return exported(WEIGHTINGS, __name__, name)

@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 
 from ..config import choose
-from .base import Grads, MovingAverageWeighting, StepContext, register_weighting
+from .base import Grads, MovingAverageWeighting, StepContext
 
 Pooling = Literal["all", "layer_mean", "layer_ratio_max"]
 POOLINGS = ("all", "layer_mean", "layer_ratio_max")
@@ -258,7 +258,6 @@ ANNEALING_FORMS: dict[str, AnnealingForm] = {form.name: form for form in (
 )}
 
 
-@register_weighting
 class LearningRateAnnealing(MovingAverageWeighting):
     """Learning-rate annealing, the paper's Algorithm 1, in any of the forms in which it exists.
 

@@ -21,6 +21,7 @@ from typing import ClassVar
 import torch
 
 from ..config import ConfigError, choose
+from ..registry import Registry
 
 Grads = Sequence[torch.Tensor]
 
@@ -51,16 +52,10 @@ class StepContext:
         return self._cache
 
 
-WEIGHTINGS: dict[str, type[Weighting]] = {}
-
-
-def register_weighting(cls: type[Weighting]) -> type[Weighting]:
-    """A class decorator: ``WEIGHTINGS[cls.name] = cls``, so that the command line, file names and tables
-    know the scheme by its name."""
-    if cls.name in WEIGHTINGS and WEIGHTINGS[cls.name] is not cls:
-        raise ValueError(f"two weighting schemes are called {cls.name!r}")
-    WEIGHTINGS[cls.name] = cls
-    return cls
+# Every scheme by its name, so that the command line, file names and tables know it: ``weighting/__init__.py``
+# declares the library's own; ``@register_weighting`` adds another.
+WEIGHTINGS = Registry("weighting")
+register_weighting = WEIGHTINGS.register
 
 
 def weighting_parameters(name: str) -> dict[str, inspect.Parameter]:

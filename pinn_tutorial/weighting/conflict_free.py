@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from conflictfree.grad_operator import ConFIGOperator
 
-from .base import GradientSurgery, register_weighting
+from .base import GradientSurgery
 
 
-@register_weighting
 class ConFIG(GradientSurgery):
     """ConFIG (Liu, Chu & Thuerey 2025, "ConFIG: towards conflict-free training of physics informed neural
     networks", ICLR, arXiv:2408.11104, the ConFIG update), with the loss terms as the objectives: the direction

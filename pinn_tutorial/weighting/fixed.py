@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .base import Weighting, register_weighting
+from .base import Weighting
 
 
-@register_weighting
 class FixedWeights(Weighting):
     """Constant weights lambda_i (1 unless given): the standard PINN of methods M1 and M3."""
 

@@ -7,10 +7,9 @@ from collections.abc import Iterable
 
 import torch
 
-from .base import Grads, MovingAverageWeighting, StepContext, register_weighting
+from .base import Grads, MovingAverageWeighting, StepContext
 
 
-@register_weighting
 class GradientNormWeighting(MovingAverageWeighting):
     """Gradient-norm weighting, from later work by the same group (Wang, Sankaran, Wang & Perdikaris
     2023, "An expert's guide to training physics-informed neural networks", arXiv:2308.08468; the

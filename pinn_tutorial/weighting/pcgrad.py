@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from conflictfree.grad_operator import PCGradOperator
 
-from .base import GradientSurgery, register_weighting
+from .base import GradientSurgery
 
 
-@register_weighting
 class PCGrad(GradientSurgery):
     """PCGrad (Yu, Kumar, Gupta, Levine, Hausman & Finn 2020, "Gradient surgery for multi-task learning",
     NeurIPS, Algorithm 1), with the loss terms as the tasks: each term's gradient g_i loses its component along

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import torch
 
-from .base import StepContext, Weighting, check_alpha, register_weighting
+from .base import StepContext, Weighting, check_alpha
 
 BALANCE_EPS = 1e-12
 
@@ -25,7 +25,6 @@ def balanced_weights(losses: Mapping[str, float], reference: Mapping[str, float]
     return {j: len(e) * v / total for j, v in e.items()}
 
 
-@register_weighting
 class ReLoBRaLo(Weighting):
     """Relative Loss Balancing with Random Lookback (Bischof & Kraus 2021, "Multi-objective loss balancing for
     physics-informed deep learning", arXiv:2110.09813): every term j, the residual included, gets a weight from

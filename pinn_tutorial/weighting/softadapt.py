@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from .base import StepContext, Weighting, register_weighting
+from .base import StepContext, Weighting
 
 SLOPE_EPS = 1e-8
 
@@ -24,7 +24,6 @@ def softadapt_weights(losses: dict[str, float], previous: dict[str, float], beta
     return {k: v / total for k, v in scaled.items()}
 
 
-@register_weighting
 class SoftAdapt(Weighting):
     """SoftAdapt (Heydari, Thompson & Mehmood 2019, "SoftAdapt: techniques for adaptive loss weighting of neural
     networks with multi-part loss functions", arXiv:1912.12355), its loss-weighted variant with normalised
