@@ -19,7 +19,9 @@ This module computes both, for any problem and any network with ``weight_matrice
 4. ``hessian_max_eigenvalue`` / ``term_hessian_eigenvalues``: the eigenvalue of largest magnitude (sigma_max is
    its absolute value) by power iteration on Hessian-vector products, never forming the Hessian;
 5. ``ntk_trace``: the trace of a loss term's empirical neural tangent kernel (later work);
-6. ``GradientMonitor``: a ``Trainer`` callback that records all of this during training, into
+6. ``gradient_conflicts``: the terms' gradients as directions: each term's cosine with the residual's, and the
+   alignment score of all of them (later work);
+7. ``GradientMonitor``: a ``Trainer`` callback that records all of this during training, into
    the run's ``History.diagnostics``.
 
 The paper's two experiments built from these instruments, the Poisson gradient scaling and the
@@ -287,7 +289,50 @@ def ntk_trace(net: nn.Module, values: Callable[[nn.Module, torch.Tensor], torch.
     return total
 
 
-# -- 6. recording during training --------------------------------------------------------------
+# -- 6. directions: conflicts between the terms' gradients --------------------------------------
+
+@dataclass
+class GradientConflicts:
+    """The terms' gradients as vectors: g_t = grad L_t over every weight matrix, flattened into one.
+
+    For each term i after the residual:
+
+    - ``norm_ratio[i]`` = ||g_r|| / ||g_i||: the imbalance of magnitudes, what Algorithm 1 and gradient-norm
+      weighting correct;
+    - ``cosine[i]`` = <g_r, g_i> / (||g_r|| ||g_i||): their direction. Below 0 the two conflict: to first order,
+      a step along -g_r raises L_i. Gradient surgery (PCGrad, ConFIG) corrects this, not weights.
+
+    ``alignment`` = 2 ||(1/n) sum_t g_t / ||g_t|| ||^2 - 1 over all n terms, the gradient alignment score of
+    Wang, Bhartari, Li & Perdikaris (NeurIPS 2025, arXiv:2502.00604): 1 when every gradient points the same way,
+    and for two terms their cosine. A term with a zero gradient has no direction: its entries are NaN.
+    """
+
+    terms: list[str]
+    norm_ratio: dict[str, float]
+    cosine: dict[str, float]
+    alignment: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def gradient_conflicts(grads: TermGrads) -> GradientConflicts:
+    """Magnitude ratios, cosines with the residual's gradient, and the alignment score of ``grads`` (what
+    ``term_gradients`` returns); see ``GradientConflicts``."""
+    _check_grads(grads)
+    vectors = {t: torch.cat([gi.detach().reshape(-1) for gi in g]).double() for t, g in grads.items()}
+    norms = {t: v.norm() for t, v in vectors.items()}
+    nan = torch.tensor(float("nan"), dtype=torch.float64)
+    units = [v / norms[t] if norms[t] > 0 else v * nan for t, v in vectors.items()]
+    others = [t for t in grads if t != "residual"]
+    residual = units[0]
+    norm_ratio = {t: float(norms["residual"] / norms[t]) if norms[t] > 0 else float("nan") for t in others}
+    cosine = {t: float(residual @ u) for t, u in zip(others, units[1:])}
+    alignment = float(2 * torch.stack(units).mean(0).pow(2).sum() - 1)
+    return GradientConflicts(list(grads), norm_ratio, cosine, alignment)
+
+
+# -- 7. recording during training --------------------------------------------------------------
 
 class GradientMonitor:
     """A ``Trainer`` callback that records gradient statistics (and optionally more) every ``every`` steps.
@@ -302,6 +347,8 @@ class GradientMonitor:
     - ``step``; ``max_abs`` and ``mean_abs``: ``{term: [per layer]}`` of |grad_{W_l} L_term|;
       ``ratio`` and ``ratio_overall``: Eq. 40's max|grad L_r| / mean|grad L_i| per layer and
       pooled (see ``gradient_statistics``);
+    - ``norm_ratio``, ``cosine`` (``{term: value}``) and ``alignment``: the gradients' directions (see
+      ``gradient_conflicts``);
     - with ``histograms=True``: ``histograms``, as ``gradient_histograms`` with ``bins`` bins;
     - with ``hessian=True``: ``hessian``, ``{term: signed eigenvalue of largest magnitude}`` by
       ``term_hessian_eigenvalues`` with ``hessian_iterations`` power iterations (the original code instead
@@ -345,8 +392,10 @@ class GradientMonitor:
         batch = {k: v.to(trainer.device) for k, v in problem.sample(trainer.budget.batch_size, generator).items()}
         grads = term_gradients(problem, net, batch)
         stats = gradient_statistics(grads, self.pooling)
+        conflicts = gradient_conflicts(grads)
         entry = {"step": int(step), "max_abs": stats.max_abs, "mean_abs": stats.mean_abs,
-                 "ratio": stats.ratio, "ratio_overall": stats.ratio_overall}
+                 "ratio": stats.ratio, "ratio_overall": stats.ratio_overall, "norm_ratio": conflicts.norm_ratio,
+                 "cosine": conflicts.cosine, "alignment": conflicts.alignment}
         if self.histograms:
             h = gradient_histograms(grads, self.bins)
             entry["histograms"] = {"edges": [e.tolist() for e in h["edges"]],
@@ -368,14 +417,19 @@ class GradientMonitor:
         """The steps recorded so far."""
         return [r["step"] for r in self.records]
 
-    def series(self, quantity: str, term: str, layer: int | None = None) -> list[float]:
-        """One quantity over the records, e.g. ``series("hessian", "residual")`` (Fig. 5) or
-        ``series("max_abs", "boundary", layer=0)``; per-layer quantities need ``layer``."""
+    def series(self, quantity: str, term: str | None = None, layer: int | None = None) -> list[float]:
+        """One quantity over the records, e.g. ``series("hessian", "residual")`` (Fig. 5),
+        ``series("max_abs", "boundary", layer=0)`` or ``series("alignment")``; per-term quantities need ``term``,
+        per-layer ones ``layer``."""
         values = []
         for r in self.records:
             if quantity not in r:
                 raise ValueError(f"no {quantity!r} recorded; have {sorted(k for k in r if k != 'step')}")
-            value = r[quantity][term]
+            value = r[quantity]
+            if isinstance(value, dict):
+                if term is None:
+                    raise ValueError(f"{quantity!r} is per term: give term (one of {', '.join(value)})")
+                value = value[term]
             if isinstance(value, list):
                 if layer is None:
                     raise ValueError(f"{quantity!r} is per layer: give layer (0 to {len(value) - 1})")

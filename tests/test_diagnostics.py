@@ -13,8 +13,10 @@ from torch.func import functional_call
 from pinn_tutorial import MLP, Helmholtz, Poisson1D, Trainer, build
 from pinn_tutorial.config import Budget
 from pinn_tutorial.diagnostics import (
+    GradientConflicts,
     GradientMonitor,
     GradientStatistics,
+    gradient_conflicts,
     gradient_histograms,
     gradient_statistics,
     hessian_max_eigenvalue,
@@ -154,6 +156,27 @@ def train_helmholtz(callback=None, checkpoint=None, resume=False):
     return trainer, trainer.run(resume=resume)
 
 
+def test_gradient_conflicts_equal_hand_computation():
+    # g_r = (1, -4, 2, 0, 0.5, -8), g_b = (0.5, 0.5, -1, 0, 2, -2):
+    # <g_r, g_b> = 13.5, ||g_r||^2 = 85.25, ||g_b||^2 = 9.5.
+    conflicts = gradient_conflicts(HAND)
+    assert conflicts.cosine["boundary"] == pytest.approx(13.5 / math.sqrt(85.25 * 9.5))
+    assert conflicts.norm_ratio["boundary"] == pytest.approx(math.sqrt(85.25 / 9.5))
+    assert conflicts.alignment == pytest.approx(conflicts.cosine["boundary"])  # two terms: the score is the cosine
+    assert GradientConflicts(**json.loads(json.dumps(conflicts.to_dict()))) == conflicts
+
+
+def test_the_alignment_score_of_three_terms_and_of_opposed_ones():
+    e = torch.eye(3)
+    orthogonal = gradient_conflicts({"residual": [e[0]], "boundary": [3 * e[1]], "initial": [0.1 * e[2]]})
+    assert orthogonal.cosine == {"boundary": 0.0, "initial": 0.0}
+    assert orthogonal.alignment == pytest.approx(2 * (1 / 3) - 1)  # ||(e1 + e2 + e3) / 3||^2 = 1/3
+    opposed = gradient_conflicts({"residual": [e[0]], "boundary": [-5 * e[0]]})
+    assert opposed.cosine["boundary"] == pytest.approx(-1.0) and opposed.alignment == pytest.approx(-1.0)
+    silent = gradient_conflicts({"residual": [e[0]], "boundary": [0 * e[0]]})
+    assert math.isnan(silent.cosine["boundary"]) and math.isnan(silent.norm_ratio["boundary"])
+
+
 def test_monitor_records_at_its_steps_and_leaves_training_unchanged():
     monitor = GradientMonitor(every=10, histograms=True, hessian=True, hessian_iterations=5, bins=8)
     plain, plain_history = train_helmholtz()
@@ -171,6 +194,11 @@ def test_monitor_records_at_its_steps_and_leaves_training_unchanged():
     assert all(math.isfinite(v) and v != 0 for v in record["hessian"].values())
     assert len(monitor.series("hessian", "residual")) == 3
     assert monitor.series("max_abs", "boundary", layer=2) == [r["max_abs"]["boundary"][2] for r in monitor.records]
+    cosine = record["cosine"]["boundary"]
+    assert -1 <= cosine <= 1 and record["alignment"] == pytest.approx(cosine)
+    assert monitor.series("alignment") == [r["alignment"] for r in monitor.records]
+    with pytest.raises(ValueError, match="'cosine' is per term: give term"):
+        monitor.series("cosine")
     data = json.loads(json.dumps(monitor.to_dict()))
     assert data["records"][0]["step"] == 10 and data["every"] == 10
 
