@@ -13,7 +13,8 @@ arXiv:2001.04536), module by module:
   time-dependent problems (later work);
 - ``reference``: the cavity's finite-difference reference solution and Ghia et al.'s data;
 - ``registry``: the problems and weighting schemes by name, each imported the first time it is asked for;
-- ``networks``: ``MLP`` and the gated ``ModifiedMLP``;
+- ``networks``: ``MLP`` and the gated ``ModifiedMLP``; ``rwf_fourier``, random weight factorisation with Fourier
+  features (later work);
 - ``weighting``: the weighting schemes, one module each, registered by name: fixed weights,
   ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``ReLoBRaLo``, ``SoftAdapt``, and the
   gradient-surgery schemes that set the step's direction themselves, ``PCGrad`` and ``ConFIG``;

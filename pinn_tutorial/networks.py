@@ -1,4 +1,5 @@
-"""The two networks of the paper: a plain tanh MLP and the gated ``ModifiedMLP`` (section 2.6).
+"""The two networks of the paper: a plain tanh MLP and the gated ``ModifiedMLP`` (section 2.6), by name in
+``ARCHITECTURES`` with the later ones (``rwf_fourier``).
 
 Both standardise their inputs first, ``x -> (x - mean) / std``, as the original code does (the paper
 does not mention it); ``methods.build`` passes the exact mean and standard deviation of a uniform point
@@ -29,6 +30,7 @@ from torch import nn
 
 from .autodiff import Jet
 from .config import choose
+from .registry import Registry
 
 
 def glorot_linear(fan_in: int, fan_out: int, random_bias: bool = False) -> nn.Linear:
@@ -65,7 +67,7 @@ def _first_layer_jet(x: torch.Tensor, std: torch.Tensor, linear: nn.Linear) -> T
     return _tanh_jet(torch.addmm(linear.bias, x, linear.weight.T), h1, None)
 
 
-def _layer_jet(z: Triple, linear: nn.Linear) -> Triple:
+def layer_jet(z: Triple, linear: nn.Linear) -> Triple:
     """tanh(W z + b) of a triple."""
     w = linear.weight.T
     return _tanh_jet(torch.addmm(linear.bias, z[0], w), z[1] @ w, z[2] @ w)
@@ -78,7 +80,7 @@ def _gate_jet(p: Triple, z: Triple, q: Triple) -> Triple:
             p[2] + z[2] * q[0] + 2 * z[1] * q[1] + z[0] * q[2])
 
 
-def _output_jet(z: Triple, linear: nn.Linear) -> Jet:
+def output_jet(z: Triple, linear: nn.Linear) -> Jet:
     """The linear output layer: the bias enters the value only."""
     w = linear.weight.T
     return Jet(torch.addmm(linear.bias, z[0], w), z[1] @ w, z[2] @ w)
@@ -87,7 +89,7 @@ def _output_jet(z: Triple, linear: nn.Linear) -> Jet:
 GATED_VARIANTS = ("code", "paper")
 
 
-class _Standardised(nn.Module):
+class Standardised(nn.Module):
     """Shared input scaling; ``mean`` and ``std`` are buffers, saved with the state dict.
 
     A network declares its scaling: ``MLP(layers, *problem.input_scaling())``, or ``MLP(layers, None, None)`` for
@@ -128,12 +130,14 @@ class _Standardised(nn.Module):
         return (x - self.input_mean) / self.input_std
 
 
-class MLP(_Standardised):
+class MLP(Standardised):
     """The standard fully-connected network f(x) = W_L tanh(... tanh(W_1 x + b_1) ...) + b_L.
 
     ``layers`` lists the widths, e.g. ``[2, 50, 50, 50, 1]``: 2 inputs, 3 hidden layers of 50
     tanh units (the original code's Helmholtz net), one linear output.
     """
+
+    name = "mlp"
 
     def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None,
                  input_std: Sequence[float] | None):
@@ -150,10 +154,10 @@ class MLP(_Standardised):
         """The output with its first and pure second input derivatives, propagated forward."""
         h = _first_layer_jet(self.standardise(x), self.input_std, self.linears[0])
         for linear in self.linears[1:-1]:
-            h = _layer_jet(h, linear)
-        return _output_jet(h, self.linears[-1])
+            h = layer_jet(h, linear)
+        return output_jet(h, self.linears[-1])
 
-class ModifiedMLP(_Standardised):
+class ModifiedMLP(Standardised):
     """The paper's improved fully-connected architecture (Eqs. 43-47).
 
     Two encoders embed the input, U = tanh(X W^1 + b^1) and V = tanh(X W^2 + b^2), and every
@@ -176,6 +180,8 @@ class ModifiedMLP(_Standardised):
     errors for M3 (Table 2); the runs of both forms at the paper budget are in ``results/``
     (``helmholtz_M3_...`` and ``helmholtz_M3-papernet_...``), compared in chapter 5 of the book.
     """
+
+    name = "modified_mlp"
 
     def __init__(self, layers: Sequence[int], input_mean: Sequence[float] | None,
                  input_std: Sequence[float] | None, variant: Literal["paper", "code"] = "code"):
@@ -221,10 +227,14 @@ class ModifiedMLP(_Standardised):
             base, diff = v, tuple(a - b for a, b in zip(u, v))
             h = _gate_jet(base, _first_layer_jet(x, std, first), diff)
         for linear in gates:
-            h = _gate_jet(base, _layer_jet(h, linear), diff)
-        return _output_jet(h, self.linears[-1])
+            h = _gate_jet(base, layer_jet(h, linear), diff)
+        return output_jet(h, self.linears[-1])
 
-ARCHITECTURES = {"mlp": MLP, "modified_mlp": ModifiedMLP}
+# Every network by its name, one line each; a later architecture's module is imported when it is first asked for.
+ARCHITECTURES = Registry("architecture")
+ARCHITECTURES.declare("mlp", f"{__name__}:MLP")
+ARCHITECTURES.declare("modified_mlp", f"{__name__}:ModifiedMLP")
+ARCHITECTURES.declare("rwf_fourier", "pinn_tutorial.rwf_fourier:FourierRWF")
 
 
 def parameter_groups(net: nn.Module) -> dict[str, list[nn.Parameter]]:

@@ -131,8 +131,8 @@ def test_the_package_docstring_names_every_module():
 
 # What a student reads to see how a PINN trains, and what reproduces the paper around it (runs on disk, sweeps,
 # tables, statistics, timings, the authors' code, the book's instruments): the core never reaches the machinery.
-CORE = ("problems", "registry", "networks", "weighting", "training", "ensembles", "compiled_step", "autodiff",
-        "sampling", "metrics", "config", "checkpoints", "methods", "reference")
+CORE = ("problems", "registry", "networks", "rwf_fourier", "weighting", "training", "ensembles", "compiled_step",
+        "autodiff", "sampling", "metrics", "config", "checkpoints", "methods", "reference")
 MACHINERY = ("experiments", "sweeps", "bench", "reproduction", "comparison", "paper", "tables", "original_code",
              "studies", "plotting", "diagnostics", "exercises", "__main__")
 
