@@ -25,21 +25,15 @@ arXiv:2001.04536), module by module:
 - ``checkpoints``: a run's state on disk, read without running code;
 - ``ensembles``: seed ensembles, several runs trained as one batched model;
 - ``diagnostics``: the measuring instruments: per-term gradient statistics and histograms, Hessian
-  eigenvalues, NTK traces, and ``GradientMonitor`` to record them during training;
-- ``studies``: the paper's diagnostic experiments built from them (Poisson gradient scaling, stiffness);
-- ``experiments``: the run spec (every setting declared once: flag, file name, label, identity), one run (or
-  one ensemble of runs) and its JSON result files;
-- ``sweeps``: many runs at once: ensembles trained by local worker processes or on a Ray cluster;
-- ``comparison``: comparing errors over seeds on the log scale: ours with the paper's figures (its own spread
-  counted), settings paired by seed, many comparisons at once;
-- ``reproduction``: the paper's tables: every method on a benchmark, several seeds, ours beside theirs;
-- ``paper``: the numbers the paper reports, each with its source;
-- ``bench``: how fast a training step is on each derivative path, and many runs in each layout;
+  eigenvalues, NTK traces, the gradients' conflicts (cosines, alignment), and ``GradientMonitor`` to record them
+  during training;
 - ``plotting``: every figure of the book;
-- ``tables``: tables as Markdown text, for a notebook and a terminal alike;
 - ``exercises``: the checks of the book's coding exercises (one module per exercise);
-- ``original_code``: runs the authors' original TensorFlow code from your own checkout of it, edited as little as
-  it takes (reproduction machinery; the rest of the library never imports it);
+- ``reproduction``: the reproduction machinery, a subpackage that the core (``config`` to ``ensembles``) never
+  imports: the run spec and result files (``experiments``), sweeps on local workers or Ray (``sweeps``), the
+  paper's tables (``paper_tables``), log-scale comparisons (``comparison``), the paper's numbers (``paper``),
+  Markdown tables (``tables``), the diagnostic studies (``studies``), timings (``bench``) and the authors'
+  TensorFlow code (``original_code``);
 - ``__main__``: the command line, ``python -m pinn_tutorial --help``.
 """
 

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import checkpoints
-from .bench import TimedRunError, cavity_report, ensemble_report, original_report
-from .bench import report as bench_report
 from .checkpoints import CheckpointError, DiskFullError
 from .config import BUDGETS, MAX_SEED, THREADS_ENV, ConfigError, check_seed, choose, get_budget, get_device, idle_cores
-from .experiments import (
+from .methods import METHODS, PAPER_METHODS
+from .problems import PROBLEMS
+from .reproduction.bench import TimedRunError, cavity_report, ensemble_report, original_report
+from .reproduction.bench import report as bench_report
+from .reproduction.experiments import (
     Experiment,
     check_writable,
     ensemble_key,
@@ -33,12 +35,10 @@ from .experiments import (
     run_experiment,
     settings,
 )
-from .methods import METHODS, PAPER_METHODS
-from .original_code import PAPER_STEPS, PYTHON_ENV
-from .problems import PROBLEMS
-from .reproduction import BENCHMARKS, format_table, reproduce, summarise, table
-from .studies import STUDIES, run_study
-from .sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep, with_settings
+from .reproduction.original_code import PAPER_STEPS, PYTHON_ENV
+from .reproduction.paper_tables import BENCHMARKS, format_table, reproduce, summarise, table
+from .reproduction.studies import STUDIES, run_study
+from .reproduction.sweeps import ENSEMBLE_SIZE, SWEEPS, SweepError, named_sweep, parse_seeds, run_sweep, with_settings
 from .training import STOP_SIGNALS, NonFiniteLossError
 
 
@@ -370,7 +370,7 @@ def train_command(args: argparse.Namespace) -> None:
         raise NonFiniteLossError(f"{len(failed)} of {len(exps)} members stopped: " + "; ".join(failed))
 
 
-DIAGNOSTICS = tuple(STUDIES)  # what `diagnose NAME` runs: the paper's experiments in pinn_tutorial.studies
+DIAGNOSTICS = tuple(STUDIES)  # what `diagnose NAME` runs: the paper's experiments in pinn_tutorial.reproduction.studies
 
 
 def diagnose_command(args: argparse.Namespace) -> None:

@@ -22,12 +22,12 @@ from matplotlib.ticker import NullLocator
 
 from .diagnostics import GradientMonitor
 from .methods import PAPER_METHODS, method_names
-from .paper import HELMHOLTZ_TABLE2
 from .problems import Problem
 from .reference import CavitySolution, ghia_centrelines, load_or_solve
-from .reproduction import group_of, row_group, table2_rows
+from .reproduction.paper import HELMHOLTZ_TABLE2
+from .reproduction.paper_tables import group_of, row_group, table2_rows
+from .reproduction.studies import PoissonScaling
 from .sampling import grid
-from .studies import PoissonScaling
 from .training import History
 
 # One colour per loss term, the same in every chapter.
@@ -563,7 +563,7 @@ def _bars(centre: Sequence[float], low: Sequence[float], high: Sequence[float]) 
 
 def plot_paper_comparison(rows: Sequence[dict], ax: Axes | None = None,
                           results: Sequence[dict] | None = None) -> Axes:
-    """Ours against the paper, one column per row of ``reproduction.summarise``: the ratio of our geometric mean
+    """Ours against the paper, one column per row of ``paper_tables.summarise``: the ratio of our geometric mean
     to the paper's figure with its 95% interval (the rows' ``ratio``, ``ratio_low``, ``ratio_high``, on log
     errors with the paper's own spread, ``comparison.ratio_to_paper``), on a log axis with the line ours =
     paper at 1. Given the result files (``results``), each seed's error over the paper's figure is a faint point
@@ -573,7 +573,7 @@ def plot_paper_comparison(rows: Sequence[dict], ax: Axes | None = None,
     """
     rows = list(rows)
     if not rows:
-        raise ValueError("no rows to draw: pass the rows of reproduction.summarise (or a PaperTable's rows)")
+        raise ValueError("no rows to draw: pass the rows of paper_tables.summarise (or a PaperTable's rows)")
     if missing := [f"{r['problem']} {r['method']} ({r['budget']})" for r in rows if not r["paper"]]:
         raise ValueError(f"not compared with the paper (another budget, or no figure): {', '.join(missing)}")
     ax = _axes(ax, (max(4.5, 1.2 * len(rows) + 2.0), 3.6))
@@ -610,15 +610,15 @@ def plot_paper_comparison(rows: Sequence[dict], ax: Axes | None = None,
 
 
 def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> list[Axes]:
-    """Table 2 (Helmholtz, nine networks, M1-M4) in two panels, from the rows of ``reproduction.summarise``
-    (the cells of ``reproduction.table2_rows``: paper budget, default setting apart from the network).
+    """Table 2 (Helmholtz, nine networks, M1-M4) in two panels, from the rows of ``paper_tables.summarise``
+    (the cells of ``paper_tables.table2_rows``: paper budget, default setting apart from the network).
 
     Left: ours against the paper, log-log, one point per measured cell: the paper's mean of 10 trials across, our
     geometric mean over seeds up, with its 95% interval as the bar (none for one seed); colour the method, marker
     the depth (3, 5, 7 hidden layers: circle, square, triangle), size the width (30, 50, 100 units); the dashed
     line is ours = paper. A cell without runs has no point. Right: the grid itself, a row per network and a column
     per method: the paper's figure, and ours (geometric mean, n seeds) or "no runs"; the colour is the verdict of the
-    comparison (``reproduction.summarise``: green consistent, red ours higher, blue ours lower, grey one seed) and
+    comparison (``paper_tables.summarise``: green consistent, red ours higher, blue ours lower, grey one seed) and
     white a cell without runs.
     """
     left, right = _panels(axes, 2, size=(5.2, 4.9))

@@ -14,10 +14,10 @@ from test_weighting import LinearInParameters, Tiny
 
 from pinn_tutorial.__main__ import main
 from pinn_tutorial.config import Budget, ConfigError
-from pinn_tutorial.experiments import Experiment
 from pinn_tutorial.methods import build
 from pinn_tutorial.problems import get_problem
-from pinn_tutorial.reproduction import _setting
+from pinn_tutorial.reproduction.experiments import Experiment
+from pinn_tutorial.reproduction.paper_tables import _setting
 from pinn_tutorial.training import Trainer
 from pinn_tutorial.weighting import ANNEALING_FORMS, LearningRateAnnealing, StepContext
 

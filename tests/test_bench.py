@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from pinn_tutorial import bench
 from pinn_tutorial.__main__ import main
-from pinn_tutorial.bench import (
+from pinn_tutorial.config import ConfigError
+from pinn_tutorial.reproduction import bench
+from pinn_tutorial.reproduction.bench import (
     CAVITY_METHODS,
     FORMULATIONS,
     LAYOUTS,
@@ -41,9 +42,8 @@ from pinn_tutorial.bench import (
     report_heading,
     step_times,
 )
-from pinn_tutorial.config import ConfigError
-from pinn_tutorial.experiments import Experiment, git_commit, machine, run_experiment
-from pinn_tutorial.paper import KLEIN_GORDON_TRAIN_TIME_S
+from pinn_tutorial.reproduction.experiments import Experiment, git_commit, machine, run_experiment
+from pinn_tutorial.reproduction.paper import KLEIN_GORDON_TRAIN_TIME_S
 
 BENCH = Path(__file__).resolve().parents[1] / "results" / "bench"
 

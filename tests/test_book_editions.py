@@ -281,8 +281,8 @@ def test_the_negative_interval_scan_finds_one_and_passes_the_rest():
 
 @pytest.mark.book
 def test_no_page_shows_an_error_interval_with_a_negative_bound(both_editions):
-    """Errors are positive: the book's intervals are on log errors (pinn_tutorial.comparison). Chapter 8's figure draws
-    the one arithmetic interval that goes below zero, as the reason; no page prints one."""
+    """Errors are positive: the book's intervals are on log errors (pinn_tutorial.reproduction.comparison). Chapter 8's
+    figure draws the one arithmetic interval that goes below zero, as the reason; no page prints one."""
     for html_dir in both_editions[:2]:
         for page in sorted(html_dir.rglob("*.html")):
             text = html.unescape(re.sub(r"<script\b.*?</script>|<[^>]+>", " ", page.read_text(), flags=re.S))

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from pinn_tutorial import Poisson1D, Trainer, build
-from pinn_tutorial.paper import reported
 from pinn_tutorial.plotting import plot_method_maps
 from pinn_tutorial.problems import Helmholtz
-from pinn_tutorial.reproduction import paper_table, train_methods
+from pinn_tutorial.reproduction.paper import reported
+from pinn_tutorial.reproduction.paper_tables import paper_table, train_methods
 
 
 def _result(folder, problem, method, seed, rel_l2, budget="paper", **setting):

@@ -1,6 +1,6 @@
 """Numbers in the book's prose come from its computations, not from a keyboard.
 
-A number that a run, a results file or ``pinn_tutorial.paper`` produces goes into a chapter's text with
+A number that a run, a results file or ``pinn_tutorial.reproduction.paper`` produces goes into a chapter's text with
 myst-nb's ``glue`` (a ``{glue:text}`key``` role), so that a rerun can never leave the text behind. This test
 reads the prose of every chapter (the markdown cells of ``book/*.ipynb``) and of every page (``book/*.md``,
 their markdown outside code cells) and fails on any **typed number with two or more significant digits**

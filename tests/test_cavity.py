@@ -143,7 +143,7 @@ def test_one_wall_weight_is_the_sum_of_the_two_wall_terms():
 
 
 def test_the_velocity_study_sweeps_only_what_changes_each_methods_training():
-    from pinn_tutorial.sweeps import named_sweep
+    from pinn_tutorial.reproduction.sweeps import named_sweep
 
     runs = named_sweep("cavity-velocity-study", "paper", [0])
     m3 = [r for r in runs if r.method == "M3"]

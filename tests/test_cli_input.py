@@ -14,8 +14,8 @@ import torch
 from pinn_tutorial import MLP, Helmholtz, Trainer, build, get_problem
 from pinn_tutorial.checkpoints import CheckpointError
 from pinn_tutorial.config import ConfigError
-from pinn_tutorial.experiments import Experiment, load_results
-from pinn_tutorial.paper import reported_for_network
+from pinn_tutorial.reproduction.experiments import Experiment, load_results
+from pinn_tutorial.reproduction.paper import reported_for_network
 from pinn_tutorial.training import History
 
 

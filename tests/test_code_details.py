@@ -10,9 +10,9 @@ import torch
 from pinn_tutorial import Helmholtz, Poisson1D, Trainer, build
 from pinn_tutorial.config import Budget, ConfigError, sampler_generator
 from pinn_tutorial.ensembles import EnsembleTrainer
-from pinn_tutorial.experiments import Experiment, ensemble_key
-from pinn_tutorial.reproduction import summarise
-from pinn_tutorial.sweeps import CODE_DETAILS, named_sweep
+from pinn_tutorial.reproduction.experiments import Experiment, ensemble_key
+from pinn_tutorial.reproduction.paper_tables import summarise
+from pinn_tutorial.reproduction.sweeps import CODE_DETAILS, named_sweep
 from pinn_tutorial.weighting import LearningRateAnnealing, StepContext
 
 BUDGET = Budget("test", steps=30, batch_size=16, log_every=1, eval_every=30, checkpoint_every=30, grid_size=10)

@@ -6,7 +6,7 @@ import statistics
 import pytest
 from scipy import stats
 
-from pinn_tutorial.comparison import (
+from pinn_tutorial.reproduction.comparison import (
     NotComparable,
     check_comparable,
     expected_by_chance,

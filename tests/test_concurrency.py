@@ -26,7 +26,7 @@ WRITER = r"""
 import sys, torch
 from pathlib import Path
 from pinn_tutorial import checkpoints
-from pinn_tutorial.experiments import write_json
+from pinn_tutorial.reproduction.experiments import write_json
 name, folder, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 for i in range(n):
     write_json(folder / "run.json", {"writer": name, "i": i, "padding": "x" * 20000})

@@ -1,4 +1,4 @@
-"""The runner of the authors' original code (pinn_tutorial.original_code), tested without TensorFlow.
+"""The runner of the authors' original code (pinn_tutorial.reproduction.original_code), tested without TensorFlow.
 
 The original files are not in this repository (they carry no licence). The fixture below writes a few lines of
 its own that hold the same anchor lines the edits look for, a fake ``tensorflow`` package, and a driver that
@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 import torch
 
-from pinn_tutorial import original_code as oc
 from pinn_tutorial.config import ConfigError
 from pinn_tutorial.networks import ARCHITECTURES, MLP, ModifiedMLP
 from pinn_tutorial.problems.helmholtz import Helmholtz
+from pinn_tutorial.reproduction import original_code as oc
 
 # Minimal stand-ins with the original's anchor lines (and its CRLF line endings); nothing else of it.
 FAKE_DRIVER = """import tensorflow as tf
@@ -325,8 +325,8 @@ def test_a_stopped_run_ends_the_script_too(checkout, fake_tf, tmp_path):
     slow = FAKE_MODEL.replace("        self.n_iter = nIter\n", wait + "        self.n_iter = nIter\n")
     slow_checkout = write_checkout(tmp_path / "slow", model=slow)
     env = {**os.environ, "FAKE_PID_FILE": str(pid_file)}
-    runner = subprocess.Popen([sys.executable, "-m", "pinn_tutorial.original_code", "run", "helmholtz", "--steps", "10",
-                               "--checkout", str(slow_checkout), "--python", sys.executable,
+    runner = subprocess.Popen([sys.executable, "-m", "pinn_tutorial.reproduction.original_code", "run", "helmholtz",
+                               "--steps", "10", "--checkout", str(slow_checkout), "--python", sys.executable,
                                "--out", str(tmp_path / "out")], env=env, stdout=subprocess.PIPE, text=True)
     for _ in range(300):
         if pid_file.exists() and pid_file.read_text():

@@ -11,7 +11,6 @@ import torch  # noqa: E402
 from pinn_tutorial import Helmholtz, History, Poisson1D, Trainer, build  # noqa: E402
 from pinn_tutorial.config import Budget  # noqa: E402
 from pinn_tutorial.diagnostics import GradientMonitor, gradient_histograms, term_gradients  # noqa: E402
-from pinn_tutorial.paper import HELMHOLTZ_TABLE2  # noqa: E402
 from pinn_tutorial.plotting import (  # noqa: E402
     STYLE,
     TERM_COLOURS,
@@ -31,8 +30,9 @@ from pinn_tutorial.plotting import (  # noqa: E402
     plot_weights,
     use_style,
 )
-from pinn_tutorial.reproduction import summarise  # noqa: E402
-from pinn_tutorial.studies import poisson_gradient_scaling  # noqa: E402
+from pinn_tutorial.reproduction.paper import HELMHOLTZ_TABLE2  # noqa: E402
+from pinn_tutorial.reproduction.paper_tables import summarise  # noqa: E402
+from pinn_tutorial.reproduction.studies import poisson_gradient_scaling  # noqa: E402
 
 BUDGET = Budget("t", steps=20, batch_size=16, log_every=5, eval_every=10, checkpoint_every=10, grid_size=10)
 

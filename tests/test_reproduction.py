@@ -6,17 +6,17 @@ import statistics
 
 import pytest
 
-from pinn_tutorial.comparison import (
+from pinn_tutorial.config import ConfigError
+from pinn_tutorial.reproduction.comparison import (
     NotComparable,
     geometric_mean,
     geometric_mean_interval,
     paired_ratio,
     ratio_to_paper,
 )
-from pinn_tutorial.config import ConfigError
-from pinn_tutorial.experiments import Experiment
-from pinn_tutorial.paper import reported, reported_for_network
-from pinn_tutorial.reproduction import (
+from pinn_tutorial.reproduction.experiments import Experiment
+from pinn_tutorial.reproduction.paper import reported, reported_for_network
+from pinn_tutorial.reproduction.paper_tables import (
     PaperTable,
     compare_with_paper,
     describe_layout,
@@ -271,9 +271,9 @@ def test_setting_effects_pair_by_seed_only_when_every_seed_has_a_baseline():
 
 
 def test_the_authors_codes_runs_are_rows_of_their_own(tmp_path):
-    """Result files of pinn_tutorial.original_code, under results/original_code, are read by `table` and form their
-    own rows (never averaged with ours), one per gate of the code's history."""
-    from pinn_tutorial.experiments import ORIGINAL_CODE_FOLDER, write_json
+    """Result files of pinn_tutorial.reproduction.original_code, under results/original_code, are read by `table` and
+    form their own rows (never averaged with ours), one per gate of the code's history."""
+    from pinn_tutorial.reproduction.experiments import ORIGINAL_CODE_FOLDER, write_json
 
     ours = [fake_result(seed=s, rel_l2=e) for s, e in ((0, 6e-3), (1, 5e-3))]
     theirs = [{**fake_result(seed=s, rel_l2=e), "implementation": "original", "tensorflow": "2.21.0", "gate": g}
@@ -297,7 +297,7 @@ def test_a_fifo_or_a_device_named_json_is_skipped_not_read(tmp_path):
     import os
     import warnings
 
-    from pinn_tutorial.experiments import load_results, write_json
+    from pinn_tutorial.reproduction.experiments import load_results, write_json
 
     write_json(tmp_path / "a.json", fake_result())
     os.mkfifo(tmp_path / "fifo.json")
@@ -314,8 +314,8 @@ def test_a_finished_runs_error_is_evaluated_against_todays_reference(tmp_path, m
     it (before, the stale error of the checkpoint's history was written, F6); a non-finite one writes no file (F7)."""
     import torch
 
-    from pinn_tutorial.experiments import run_experiment
     from pinn_tutorial.problems import Poisson1D
+    from pinn_tutorial.reproduction.experiments import run_experiment
     from pinn_tutorial.training import NonFiniteLossError
 
     exp = Experiment("poisson1d", "M1", "quick", 0, steps=20)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pinn_tutorial.experiments import Experiment, load_results
-from pinn_tutorial.reproduction import paper_table, summarise
+from pinn_tutorial.reproduction.experiments import Experiment, load_results
+from pinn_tutorial.reproduction.paper_tables import paper_table, summarise
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -76,7 +76,25 @@ def test_f5_a_copy_or_a_link_of_a_result_file_counts_once(tmp_path):
 
 
 def test_a_result_file_whose_identity_does_not_match_its_settings_is_refused():
-    from pinn_tutorial.experiments import _not_a_result
+    from pinn_tutorial.reproduction.experiments import _not_a_result
     data = json.loads((RESULTS / "helmholtz_M1_paper_seed0.json").read_text())
     data["identity"] = {**Experiment.from_result(data).identity(), "seed": 5}
     assert _not_a_result(data) == "its identity does not match its settings"
+
+
+def test_the_code_fingerprint_covers_the_whole_package_not_only_the_machinery():
+    """The fingerprint in a run's identity hashes every source file of ``pinn_tutorial`` (core and the
+    ``reproduction`` subpackage alike), paths relative to the package root: an edit to the training loop must
+    change it as surely as an edit to the run spec."""
+    import hashlib
+
+    import pinn_tutorial
+    from pinn_tutorial.reproduction.experiments import code_fingerprint
+
+    root = Path(pinn_tutorial.__file__).resolve().parent
+    files = sorted(root.rglob("*.py"))
+    assert root / "training.py" in files and root / "reproduction" / "experiments.py" in files
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    assert code_fingerprint() == digest.hexdigest()[:16]

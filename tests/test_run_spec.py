@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from pinn_tutorial import __main__ as cli
-from pinn_tutorial.experiments import Experiment, setting, settings
 from pinn_tutorial.methods import build
 from pinn_tutorial.problems import get_problem
+from pinn_tutorial.reproduction.experiments import Experiment, setting, settings
 
 # -- a new setting is one field --------------------------------------------------------------------------------
 

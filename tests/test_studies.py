@@ -11,7 +11,7 @@ import pytest
 
 from pinn_tutorial import Helmholtz
 from pinn_tutorial.config import Budget, ConfigError
-from pinn_tutorial.studies import (
+from pinn_tutorial.reproduction.studies import (
     STIFFNESS_CASES,
     STIFFNESS_METHODS,
     STUDIES,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pinn_tutorial.config import ConfigError
-from pinn_tutorial.experiments import Experiment
-from pinn_tutorial.sweeps import check_reachable, helmholtz_architectures, parse_seeds, plan
+from pinn_tutorial.reproduction.experiments import Experiment
+from pinn_tutorial.reproduction.sweeps import check_reachable, helmholtz_architectures, parse_seeds, plan
 
 RUNS = [f"helmholtz_{m}_quick_seed{s}.json" for m in ("M1", "M2-code", "M3", "M4-code") for s in (0, 1)]
 

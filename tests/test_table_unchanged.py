@@ -11,8 +11,8 @@ import shutil
 import warnings
 from pathlib import Path
 
-from pinn_tutorial.experiments import ORIGINAL_CODE_FOLDER, load_results
-from pinn_tutorial.reproduction import summarise
+from pinn_tutorial.reproduction.experiments import ORIGINAL_CODE_FOLDER, load_results
+from pinn_tutorial.reproduction.paper_tables import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 SAVED = Path(__file__).parent / "data" / "table_before.json"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pinn_tutorial.tables import markdown_table
+from pinn_tutorial.reproduction.tables import markdown_table
 
 
 def test_a_table_pads_columns_and_aligns_names_left_and_numbers_right():

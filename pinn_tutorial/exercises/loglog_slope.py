@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..studies import _loglog_slope
+from ..reproduction.studies import _loglog_slope
 from . import CaseFailed, CheckResult, run_cases
 
 NAME = "ch03-loglog-slope"

@@ -19,7 +19,7 @@ import math
 import random
 from collections.abc import Callable
 
-from ..comparison import ratio_to_paper
+from ..reproduction.comparison import ratio_to_paper
 from . import CaseFailed, CheckResult, run_cases
 
 NAME = "ch08-paper-ratio"

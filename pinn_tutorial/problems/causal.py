@@ -98,7 +98,7 @@ class CausalKleinGordon(CausalTraining):
     """The paper's Klein-Gordon benchmark trained causally: ``klein_gordon_causal`` on the command line.
 
     epsilon = 0.01 is the first value of the schedule in the causality paper's code
-    (``paper.CAUSAL_CODE_EPSILONS``). Its size matters here because the Klein-Gordon residual loss starts
+    (``reproduction.paper.CAUSAL_CODE_EPSILONS``). Its size matters here because the Klein-Gordon residual loss starts
     large: a large epsilon makes w_i = exp(-epsilon sum_{k<i} L_r(t_k)) vanish for all but the first chunks,
     which then never enter the loss. (That code also puts the initial-condition loss, scaled, inside every
     weight's exponent; this class weights the residual chunks only.) The default-budget runs for epsilon = 1,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The authors' original TensorFlow code at the paper's 40,000 steps, one run at a time, one thread each:
 # the result files beside this script (results/original_code/*.json), made by
-#   python -m pinn_tutorial.original_code run PROBLEM --method M --seed N [--gate first] --checkout ... --out ...
+#   python -m pinn_tutorial.reproduction.original_code run PROBLEM --method M --seed N [--gate first] --checkout ... --out ...
 #
 # Start it in the background from anywhere; it appends to sweep.log beside it:
 #   nohup bash results/original_code/run_sweep.sh >/dev/null 2>&1 &
@@ -50,7 +50,7 @@ for run in "${runs[@]}"; do
   extra=()
   [ -n "${gate:-}" ] && extra=(--gate "$gate")
   echo "$(date -Is) start $problem $method seed $seed ${gate:+gate $gate}"
-  if ! "$python" -m pinn_tutorial.original_code run "$problem" --method "$method" --seed "$seed" "${extra[@]}" \
+  if ! "$python" -m pinn_tutorial.reproduction.original_code run "$problem" --method "$method" --seed "$seed" "${extra[@]}" \
       --checkout "$checkout" --python "$tf_python" --out "$here"; then
     failed=$((failed + 1))
     echo "$(date -Is) FAILED $problem $method seed $seed ${gate:+gate $gate}"

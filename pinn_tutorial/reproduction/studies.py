@@ -26,14 +26,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from . import __version__
-from .config import Budget, ConfigError, choose, get_budget, get_device
-from .diagnostics import GradientMonitor
+from .. import __version__
+from ..config import Budget, ConfigError, choose, get_budget, get_device
+from ..diagnostics import GradientMonitor
+from ..methods import build
+from ..problems import Helmholtz, Poisson1D, Problem
+from ..training import Trainer
 from .experiments import check_targets, git_commit, machine, write_json
-from .methods import build
-from .problems import Helmholtz, Poisson1D, Problem
 from .tables import markdown_table
-from .training import Trainer
 
 
 def _loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:

@@ -7,7 +7,7 @@ headless under TensorFlow 2 with a chosen seed, method and iteration count, runs
 a Python that has TensorFlow, ``--python``), reads the relative L2 error it prints, and writes one JSON result
 file in the library's result schema, marked ``"implementation": "original"``::
 
-    python -m pinn_tutorial.original_code run helmholtz --method M4 --seed 0 \\
+    python -m pinn_tutorial.reproduction.original_code run helmholtz --method M4 --seed 0 \\
         --checkout PATH/TO/GradientPathologiesPINNs --python PATH/TO/tf/bin/python --out results/original_code
 
 ``diff`` prints the edits as a unified diff instead of running them. ``lockstep`` runs the original with a few
@@ -15,7 +15,7 @@ more edits that only read (``LOCKSTEP_EDITS``: its initial weights, input statis
 every step's losses), then ours from those weights on those points, set to do what the original does, and prints the
 largest relative difference of each series (the losses, the adaptive constant lambda) and the step where it is::
 
-    python -m pinn_tutorial.original_code lockstep helmholtz --method M2 --steps 300 \\
+    python -m pinn_tutorial.reproduction.original_code lockstep helmholtz --method M2 --steps 300 \\
         --checkout PATH/TO/GradientPathologiesPINNs --python PATH/TO/tf/bin/python
 
 Each edit is a named text substitution (``EDITS``, documented there) that fails with its name and the text it
@@ -52,15 +52,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
-from .config import Budget, ConfigError, check_seed, choose
+from .. import __version__
+from ..config import Budget, ConfigError, check_seed, choose
+from ..methods import build
+from ..networks import ModifiedMLP
+from ..problems.helmholtz import Helmholtz
+from ..training import Trainer
+from ..weighting import ANNEALING_FORMS
 from .experiments import git_commit
-from .methods import build
-from .networks import ModifiedMLP
 from .paper import reported_for_network
-from .problems.helmholtz import Helmholtz
-from .training import Trainer
-from .weighting import ANNEALING_FORMS
 
 PAPER_STEPS = 40000  # the original drivers' nIter=40001: iterations 0..40,000
 ORIGINAL_N_ITER = "nIter=40001"
@@ -311,7 +311,7 @@ def apply_edit(text: str, edit: Edit, setting: Setting, filename: str) -> str:
         if count != 1:
             where = "not found" if count == 0 else f"found {count} times, expected once"
             raise EditError(f"edit {edit.name!r}: anchor {old!r} {where} in {filename}; this checkout differs from "
-                            "the original this tool knows (see pinn_tutorial.original_code.EDITS)")
+                            "the original this tool knows (see pinn_tutorial.reproduction.original_code.EDITS)")
         text = text.replace(old, new)
     return text
 
@@ -861,7 +861,7 @@ def _steps(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = _Parser(prog="python -m pinn_tutorial.original_code",
+    main = _Parser(prog="python -m pinn_tutorial.reproduction.original_code",
                    description="Run the authors' original TensorFlow code from your checkout, edited as little as "
                                "it takes, and write a result file beside the library's.")
     commands = main.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)

@@ -38,8 +38,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .checkpoints import CheckpointError, DiskFullError
-from .config import ConfigError, choose, get_budget, get_device, set_threads
+from ..checkpoints import CheckpointError, DiskFullError
+from ..config import ConfigError, choose, get_budget, get_device, set_threads
+from ..methods import METHODS, PAPER_METHODS, get_method
+from ..weighting import ANNEALING_FORMS
 from .experiments import (
     UNREADABLE_JSON,
     Experiment,
@@ -54,9 +56,7 @@ from .experiments import (
     write_json,
     write_result,
 )
-from .methods import METHODS, PAPER_METHODS, get_method
 from .paper import HELMHOLTZ_TABLE2
-from .weighting import ANNEALING_FORMS
 
 # Members per ensemble at most: enough to amortise the per-operation cost on a CPU.
 ENSEMBLE_SIZE = 16

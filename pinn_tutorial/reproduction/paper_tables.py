@@ -2,7 +2,7 @@
 
 ``reproduce`` runs M1..M4 (for the cavity, both formulations) for a number of seeds and writes
 one result file per run; ``table`` reads the result files and sets our mean and spread beside
-the numbers the paper reports (``pinn_tutorial.paper``). Nothing in a table is typed in.
+the numbers the paper reports (``pinn_tutorial.reproduction.paper``). Nothing in a table is typed in.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ..config import Budget, choose, get_budget
+from ..methods import METHODS, PAPER_METHODS, build
+from ..problems import PROBLEMS, Problem
+from ..training import Trainer
 from .comparison import (
     PAPER_STEPS,
     NotComparable,
@@ -29,13 +33,9 @@ from .comparison import (
     ratio_to_paper,
     welch_ratio,
 )
-from .config import Budget, choose, get_budget
 from .experiments import ORIGINAL_CODE_FOLDER, Experiment, identity_key, load_results, result_identity
-from .methods import METHODS, PAPER_METHODS, build
 from .paper import HELMHOLTZ_TABLE2, reported_for_network
-from .problems import PROBLEMS, Problem
 from .sweeps import ENSEMBLE_SIZE, check_seed_count, run_sweep, with_settings
-from .training import Trainer
 
 # What `reproduce NAME` runs: one problem, or the cavity's two formulations.
 BENCHMARKS: dict[str, tuple[str, ...]] = {name: (name,) for name in PROBLEMS}
@@ -78,7 +78,7 @@ def _setting(result: dict) -> str:
     """How a run departs from the defaults, in words (empty for the default setting): each setting's label
     (``experiments.Setting.label``), after the authors' code where a run is theirs."""
     parts = []
-    if result.get("implementation") == "original":  # pinn_tutorial.original_code: the authors' TensorFlow code
+    if result.get("implementation") == "original":  # reproduction.original_code: the authors' TensorFlow code
         gate = ", the first public version's gate" if result.get("gate") == "first" else ""
         parts.append(f"the authors' code (TensorFlow {result.get('tensorflow', '?')}){gate}")
     label = Experiment.from_result(result).label()
@@ -307,9 +307,9 @@ def format_table(rows: list[dict]) -> str:
                      f"{r['wall_s']:7.0f}  {setting}")
     lines += ["", "GM: geometric mean of the relative L2 errors over the seeds, with the t interval of the mean log "
               "error; ours/paper: the ratio to the paper's figure on log errors, the paper's own spread taken as ours "
-              "(pinn_tutorial.comparison); verdict: consistent if the interval holds 1, else higher or lower. Only "
-              "paper-budget runs of 40,000 steps are compared. s/run: a run's share of the wall time that trained "
-              "it (an ensemble's divided among its members).", multiplicity_note(rows),
+              "(pinn_tutorial.reproduction.comparison); verdict: consistent if the interval holds 1, else higher or "
+              "lower. Only paper-budget runs of 40,000 steps are compared. s/run: a run's share of the wall time that "
+              "trained it (an ensemble's divided among its members).", multiplicity_note(rows),
               "paper: arXiv:2001.04536 v1; " + _sources(rows) if any(r["paper"] for r in rows) else ""]
     return "\n".join(lines).rstrip()
 
@@ -334,7 +334,7 @@ def table(folder: str | Path = "results", budget: str | None = None) -> str:
         choose("budget", budget, ("quick", "default", "paper"))
     results = load_results(folder)
     original = Path(folder) / ORIGINAL_CODE_FOLDER
-    if original.is_dir():  # the authors' code's runs (pinn_tutorial.original_code), rows of their own
+    if original.is_dir():  # the authors' code's runs (pinn_tutorial.reproduction.original_code), rows of their own
         results += load_results(original)
     if budget is not None:
         held = sorted({r["budget"] for r in results})

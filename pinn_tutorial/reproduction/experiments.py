@@ -28,11 +28,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import __version__, checkpoints
-from .autodiff import DERIVATIVE_METHODS
-from .config import BUDGETS, MAX_STEPS, ConfigError, check_seed, choose, get_budget, is_finite, is_whole
-from .ensembles import EnsembleTrainer
-from .methods import (
+from .. import __version__, checkpoints
+from ..autodiff import DERIVATIVE_METHODS
+from ..config import BUDGETS, MAX_STEPS, ConfigError, check_seed, choose, get_budget, is_finite, is_whole
+from ..ensembles import EnsembleTrainer
+from ..methods import (
     INPUT_SCALINGS,
     LAMBDA_UPDATES,
     MAX_DEPTH,
@@ -46,12 +46,12 @@ from .methods import (
     parameter_value,
     resolve_method,
 )
-from .metrics import relative_l2
-from .networks import ARCHITECTURES, GATED_VARIANTS
+from ..metrics import relative_l2
+from ..networks import ARCHITECTURES, GATED_VARIANTS
+from ..problems import PROBLEMS, Problem, get_problem
+from ..training import ADAM_FORMS, History, NonFiniteLossError, Trainer, TrainingLoop
+from ..weighting import ANNEALING_FORMS, POOLINGS, WEIGHTINGS, Weighting, weighting_parameters
 from .paper import reported_for_network
-from .problems import PROBLEMS, Problem, get_problem
-from .training import ADAM_FORMS, History, NonFiniteLossError, Trainer, TrainingLoop
-from .weighting import ANNEALING_FORMS, POOLINGS, WEIGHTINGS, Weighting, weighting_parameters
 
 # -- the run spec ----------------------------------------------------------------------------------------------------
 
@@ -432,7 +432,7 @@ def _git(*args: str) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # the package root, not this subpackage: the fingerprint hashes all of it
 
 
 @functools.lru_cache(maxsize=1)

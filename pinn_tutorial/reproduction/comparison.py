@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-from .config import BUDGETS
+from ..config import BUDGETS
 
 PAPER_BUDGET = "paper"
 PAPER_STEPS = BUDGETS[PAPER_BUDGET].steps  # the paper's 40,000 Adam steps

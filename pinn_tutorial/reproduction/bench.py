@@ -53,14 +53,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import Budget, ConfigError, get_budget, get_device, set_threads
-from .ensembles import EnsembleTrainer
+from ..config import Budget, ConfigError, get_budget, get_device, set_threads
+from ..ensembles import EnsembleTrainer
+from ..methods import METHODS, build
+from ..problems import get_problem
+from ..training import Trainer
+from ..weighting import FixedWeights, LearningRateAnnealing, Weighting
 from .experiments import Experiment, git_commit, machine
-from .methods import METHODS, build
 from .paper import KLEIN_GORDON_TRAIN_TIME_S
-from .problems import get_problem
-from .training import Trainer
-from .weighting import FixedWeights, LearningRateAnnealing, Weighting
 
 PATH_SETTINGS = {  # each derivative path as the Trainer's settings
     "nested autograd": {"derivatives": "autograd", "compile": "off"},
@@ -754,7 +754,7 @@ def _library_run_child(method: str, steps: int, out: str) -> None:
     compiles from ``COMPILE_FROM_STEPS`` steps; a shorter run here takes the same compiled path), with a callback
     that notes when each step ends. Prints one JSON line: the result's error and training time, and the time from
     the end of the first step to the end of the last."""
-    from . import training
+    from .. import training
     from .experiments import run_experiment
 
     training.COMPILE_FROM_STEPS = min(training.COMPILE_FROM_STEPS, steps)
@@ -783,7 +783,8 @@ def library_run(method: str, steps: int) -> dict:
     """
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache, "PINN_TUTORIAL_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        code = f"from pinn_tutorial.bench import _library_run_child; _library_run_child({method!r}, {steps}, {out!r})"
+        code = ("from pinn_tutorial.reproduction.bench import _library_run_child; "
+                f"_library_run_child({method!r}, {steps}, {out!r})")
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
         wall_s = time.perf_counter() - start
@@ -906,7 +907,7 @@ def format_original_report(rows: list[dict], steps: int, heading: str, comment: 
         f"interleaved ({order})",
         "ours: the run `train helmholtz --budget paper --steps N` makes, in a fresh process with an empty compile "
         "cache, compiled as a paper-budget run is",
-        f"theirs: the original code at {commit} through pinn_tutorial.original_code (its named edits), "
+        f"theirs: the original code at {commit} through pinn_tutorial.reproduction.original_code (its named edits), "
         f"TensorFlow {theirs['tensorflow']} in TF1 graph mode, N + 1 iterations as it counts them",
         "train s = the training loop (ours: compile included; theirs: model.train() alone, its graph built before);",
         "ms/step = steady: from the end of the first step to the end of the last (theirs: from its progress line of "
