@@ -32,8 +32,8 @@ arXiv:2001.04536), module by module:
 - ``reproduction``: the reproduction machinery, a subpackage that the core (``config`` to ``ensembles``) never
   imports: the run spec and result files (``experiments``), sweeps on local workers or Ray (``sweeps``), the
   paper's tables (``paper_tables``), log-scale comparisons (``comparison``), the paper's numbers (``paper``),
-  Markdown tables (``tables``), the diagnostic studies (``studies``), timings (``bench``) and the authors'
-  TensorFlow code (``original_code``);
+  Markdown tables (``tables``), the later remedies against M4 (``leaderboard``), the diagnostic studies
+  (``studies``), timings (``bench``) and the authors' TensorFlow code (``original_code``);
 - ``__main__``: the command line, ``python -m pinn_tutorial --help``.
 """
 

@@ -35,6 +35,7 @@ from .reproduction.experiments import (
     run_experiment,
     settings,
 )
+from .reproduction.leaderboard import leaderboard_table
 from .reproduction.original_code import PAPER_STEPS, PYTHON_ENV
 from .reproduction.paper_tables import BENCHMARKS, format_table, reproduce, summarise, table
 from .reproduction.studies import STUDIES, run_study
@@ -284,6 +285,11 @@ def sweep_command(args: argparse.Namespace) -> None:
 
 def table_command(args: argparse.Namespace) -> None:
     print(table(args.results, args.budget))
+    with warnings.catch_warnings():  # the files it skips, the table above has named already
+        warnings.simplefilter("ignore")
+        remedies = leaderboard_table(args.results) if args.budget in (None, "paper") else ""
+    if remedies:
+        print(f"\n{remedies}")
 
 
 BENCH_ORIGINAL_OPTIONS = ("checkout", "commit", "python", "steps", "out")  # options of bench --original only

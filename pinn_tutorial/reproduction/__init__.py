@@ -9,6 +9,7 @@ core (problems, networks, weightings, the step engine), which never imports it. 
   counted), settings paired by seed, many comparisons at once;
 - ``paper``: the numbers the paper reports, each with its source;
 - ``tables``: tables as Markdown text, for a notebook and a terminal alike;
+- ``leaderboard``: the paper's methods and the later remedies against M4, paired by seed (``table`` prints it);
 - ``studies``: the paper's diagnostic experiments (Poisson gradient scaling, stiffness) and their result files;
 - ``bench``: how fast a training step is on each derivative path, and many runs in each layout;
 - ``original_code``: runs the authors' original TensorFlow code from your own checkout of it, edited as little as
