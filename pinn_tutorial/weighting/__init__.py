@@ -4,8 +4,8 @@ The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39). 
 lambda_i (``base.Weighting``); the adaptive ones move each weight towards a new estimate by the
 moving average of Eq. 41 (``base.MovingAverageWeighting``), where ``alpha`` is always the weight of
 the new estimate. Gradient surgery (``base.GradientSurgery``: PCGrad, ConFIG) weights nothing: it
-builds the step's direction from the terms' gradients itself. Each scheme is one module here, registered by name in ``WEIGHTINGS``; the one
-line per scheme below is its registration.
+builds the step's direction from the terms' gradients itself. Each scheme is one module here, registered by
+name in ``WEIGHTINGS``; the one line per scheme below is its registration.
 """
 # ruff: noqa: F401  (every import here is a name of the package, or the registration of a scheme)
 
