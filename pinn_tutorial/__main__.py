@@ -384,7 +384,8 @@ def diagnose_command(args: argparse.Namespace) -> None:
     choose("diagnostic", args.name, DIAGNOSTICS)  # the names first: a bad one leaves no folder behind
     get_budget(args.budget)
     check_writable(args.out)
-    run = run_study(args.name, args.budget, args.seed, args.steps, args.out, args.progress, args.device)
+    run = run_study(args.name, args.budget, args.seed, args.steps, folder=args.out, progress=args.progress,
+                    device=args.device)
     print(run.result.format_table())
     print(f"-> {run.path} ({run.wall_s:.0f} s on {run.hardware})")
 

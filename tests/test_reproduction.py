@@ -329,3 +329,27 @@ def test_a_finished_runs_error_is_evaluated_against_todays_reference(tmp_path, m
     with pytest.raises(NonFiniteLossError, match="no result file"):
         run_experiment(exp, tmp_path, progress=False)
     assert json.loads((tmp_path / f"{exp.stem()}.json").read_text())["rel_l2"] == second["rel_l2"]  # kept
+
+
+def test_two_runs_that_the_table_would_label_alike_are_said_to_differ(tmp_path):
+    """Rows are the runs' identities, labelled by problem, method, budget and setting; where two identities read
+    the same (a setting's label rounds: a2=4 and a2=4.0000001 both read "a2=4"), ``table`` says so, naming the
+    label and the settings that differ, rather than print two rows no reader can tell apart."""
+    from pinn_tutorial.reproduction.experiments import write_json
+
+    runs = [fake_result(seed=0, rel_l2=1e-2, params={"a2": 4.0}), fake_result(seed=0, rel_l2=2e-2, params={"a2": 4.0}),
+            fake_result(seed=1, rel_l2=3e-2, params={"a2": 4.0000001}), fake_result(seed=0, rel_l2=4e-2, form="paper")]
+    runs[1]["seed"] = 1
+    for k, r in enumerate(runs):
+        write_json(tmp_path / f"run{k}.json", r)
+    rows = summarise(runs)
+    assert sorted((r["setting"], len(r["seeds"])) for r in rows) == [("Algorithm 1 as paper", 1), ("a2=4", 1),
+                                                                     ("a2=4", 2)]
+    printed = table(tmp_path)
+    warning = [line for line in printed.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1, printed
+    assert "helmholtz M4 paper a2=4" in warning[0] and "params" in warning[0] and "4.0000001" in warning[0]
+    assert "form" not in warning[0]  # the Algorithm 1 row reads differently: not part of the warning
+    runs[2]["params"] = {"a2": 5.0}  # labels that tell the rows apart: no warning
+    write_json(tmp_path / "run2.json", runs[2])
+    assert "warning:" not in table(tmp_path)

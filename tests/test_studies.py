@@ -144,11 +144,12 @@ def test_the_stored_results_load_and_tabulate():
 
 
 def test_study_files_are_named_by_study_budget_steps_and_seed(tmp_path):
-    assert study_path("poisson", "default", 0) == Path("results/diagnostics/poisson_default_seed0.json")
-    assert study_path("stiffness", "quick", 2, 10, tmp_path) == tmp_path / "stiffness_quick_10steps_seed2.json"
+    assert study_path("poisson", "default", 0, folder="results/diagnostics") == Path(
+        "results/diagnostics/poisson_default_seed0.json")
+    assert study_path("stiffness", "quick", 2, 10, folder=tmp_path) == tmp_path / "stiffness_quick_10steps_seed2.json"
     assert list(STUDIES) == ["poisson", "stiffness"]
     with pytest.raises(ConfigError, match="poisson, stiffness"):
-        study_path("heat", "default")
+        study_path("heat", "default", folder=tmp_path)
 
 
 @pytest.mark.parametrize("content, reason", [
@@ -207,6 +208,42 @@ def test_run_study_replaces_its_file_atomically(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="no space left on the device"):
         run_study("poisson", "quick", seed=3, folder=tmp_path, device="cpu")
     assert run.path.read_text() == earlier and list(tmp_path.iterdir()) == [run.path]  # no temporary file left
+
+
+def test_run_study_writes_where_it_is_told_never_into_the_working_folder(tmp_path, monkeypatch):
+    """As ``reproduce`` and ``run_sweep``: a library call names its folder (a chapter runs in ``book/``, where a
+    default ``results/diagnostics`` would have landed in ``book/results``); the command line's ``--out`` has the
+    default."""
+    monkeypatch.setitem(STUDIES, "poisson", Study(lambda **_: poisson_by_hand(), PoissonScaling))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match="folder"):
+        run_study("poisson", "quick", seed=3, device="cpu")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_study_records_the_threads_it_ran_with(tmp_path, monkeypatch):
+    """Its result holds ``threads``, the CPU threads its training ran with (``$PINN_TUTORIAL_THREADS``, as for a
+    run), and its hardware says the same; the process's own count is left as it was."""
+    import torch
+
+    seen = []
+
+    def study(**_):
+        seen.append(torch.get_num_threads())
+        return poisson_by_hand()
+
+    monkeypatch.setitem(STUDIES, "poisson", Study(study, PoissonScaling))
+    monkeypatch.setenv("PINN_TUTORIAL_THREADS", "2")
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        run = run_study("poisson", "quick", seed=3, folder=tmp_path, device="cpu")
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    data = json.loads(run.path.read_text())
+    assert seen == [2] and data["threads"] == 2 and data["hardware"].endswith("(2 threads)") and run.hardware == \
+        data["hardware"]
 
 
 # -- command line ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the numbers the paper reports (``pinn_tutorial.reproduction.paper``). Nothing in
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import statistics
@@ -134,9 +135,9 @@ def group_of(result: dict) -> tuple:
     return result["problem"], result["method"], _setting(result), result["budget"], result["steps"]
 
 
-def _row_identity(result: dict) -> str:
+def _row_identity(result: dict) -> dict:
     """What a row of ``summarise`` holds fixed: the run's identity (``experiments.result_identity``) but its seed."""
-    return identity_key({k: v for k, v in result_identity(result).items() if k != "seed"})
+    return {k: v for k, v in result_identity(result).items() if k != "seed"}
 
 
 def row_group(row: dict, setting: str | None = None) -> tuple:
@@ -160,7 +161,7 @@ def summarise(results: list[dict]) -> list[dict]:
     """
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in results:
-        groups[_row_identity(r)].append(r)
+        groups[identity_key(_row_identity(r))].append(r)
     rows = []
     labelled = sorted(((group_of(runs[0]), runs) for runs in groups.values()), key=lambda item: item[0])
     for (problem, method, setting, budget, steps), runs in labelled:
@@ -179,6 +180,7 @@ def summarise(results: list[dict]) -> list[dict]:
             "wall_s": statistics.fmean(run_share_s(r) for r in runs),
             "hardware": sorted({r["hardware"] for r in runs}),
             "departs": [name for name, _ in Experiment.from_result(runs[0]).departures()],
+            "identity": _row_identity(runs[0]),
         }
         rows.append({**row, **_paper_comparison(row)})
     adjusted = holm([r["p_value"] for r in rows])
@@ -249,6 +251,27 @@ def setting_effects(results: list[dict], baseline: str = "") -> list[dict]:
     return effects
 
 
+def alike_rows(rows: list[dict]) -> list[str]:
+    """One warning per label that several rows of ``summarise`` share: rows of different run identities that the
+    table's columns (problem, method, budget, setting) do not tell apart, e.g. where a setting's label rounds
+    (``a2=4`` for 4.0 and for 4.0000001). Each names the label and the settings of the identity that differ, with
+    their values row by row; empty when every label is its own."""
+    by_label: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_label[r["problem"], r["method"], r["budget"], r["setting"]].append(r)
+    found = []
+    for (problem, method, budget, setting), alike in by_label.items():
+        if len(alike) < 2:
+            continue
+        names = sorted({name for r in alike for name in r["identity"]})
+        differ = [name for name in names if len({identity_key({name: r["identity"].get(name)}) for r in alike}) > 1]
+        values = "; ".join(f"{name}: " + " / ".join(json.dumps(r["identity"].get(name), sort_keys=True) for r in alike)
+                           for name in differ)
+        found.append(f"warning: {len(alike)} rows read {problem} {method} {budget} {setting or '(default setting)'}, "
+                     f"but hold different runs; they differ in {values}")
+    return found
+
+
 def _interval(low: float, high: float, digits: str = ".2e") -> str:
     """An interval as "low to high", or "-" where there is none (NaNs)."""
     return "-" if math.isnan(low) else f"{low:{digits}} to {high:{digits}}"
@@ -305,6 +328,7 @@ def format_table(rows: list[dict]) -> str:
                      f"{_interval(r['gm_low'], r['gm_high']):>20} {paper} "
                      f"{_ratio_cell(r['ratio'], r['ratio_low'], r['ratio_high']):>26} {r['verdict']:>10} "
                      f"{r['wall_s']:7.0f}  {setting}")
+    lines += alike_rows(rows)
     lines += ["", "GM: geometric mean of the relative L2 errors over the seeds, with the t interval of the mean log "
               "error; ours/paper: the ratio to the paper's figure on log errors, the paper's own spread taken as ours "
               "(pinn_tutorial.reproduction.comparison); verdict: consistent if the interval holds 1, else higher or "
@@ -469,6 +493,7 @@ class PaperTable:
         else:
             notes.append(f"Not compared with the paper: its figures are after {PAPER_STEPS:,} steps.")
         notes.append("Paper: arXiv:2001.04536 v1. Ran on: " + "; ".join(hardware) + ".")
+        notes += [f"**{line}**" for line in alike_rows(self.rows)]
         return "\n".join(lines) + "\n\n" + " ".join(notes)
 
     def _repr_markdown_(self) -> str:

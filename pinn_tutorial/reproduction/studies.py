@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..config import Budget, ConfigError, choose, get_budget, get_device
+from ..config import Budget, ConfigError, choose, get_budget, get_device, threads
 from ..diagnostics import GradientMonitor
 from ..methods import build
 from ..problems import Helmholtz, Poisson1D, Problem
@@ -314,9 +314,8 @@ STUDIES: dict[str, Study] = {
 }
 
 
-def study_path(name: str, budget: str, seed: int = 0, steps: int | None = None,
-               folder: str | Path = "results/diagnostics") -> Path:
-    """Where ``run_study`` writes a study's result, e.g. ``results/diagnostics/poisson_default_seed0.json``."""
+def study_path(name: str, budget: str, seed: int = 0, steps: int | None = None, *, folder: str | Path) -> Path:
+    """Where ``run_study`` writes a study's result in ``folder``, e.g. ``poisson_default_seed0.json``."""
     choose("diagnostic", name, STUDIES)
     return Path(folder) / f"{name}_{budget}{f'_{steps}steps' if steps is not None else ''}_seed{seed}.json"
 
@@ -330,22 +329,28 @@ class StudyRun(NamedTuple):
     hardware: str
 
 
-def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, steps: int | None = None,
-              folder: str | Path = "results/diagnostics", progress: bool = False,
-              device: str | torch.device | None = None) -> StudyRun:
+def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, steps: int | None = None, *,
+              folder: str | Path, progress: bool = False, device: str | torch.device | None = None) -> StudyRun:
     """Run the study ``name`` (see ``STUDIES``) and write its result, with the run's budget, seed, wall
-    time, machine, versions and git commit, to ``study_path(...)``, atomically: a reader never sees half a
-    file, and a write that fails leaves an earlier file intact."""
+    time, CPU ``threads``, machine, versions and git commit, to ``study_path(...)`` in ``folder``, atomically: a
+    reader never sees half a file, and a write that fails leaves an earlier file intact.
+
+    ``folder`` has no default: as for ``reproduce``, a library call writes where it is told, never into whatever
+    folder Python runs in (the command line's ``--out`` defaults to ``results/diagnostics``). The study trains with
+    a run's thread count (``config.threads``: ``$PINN_TUTORIAL_THREADS``, else 1), recorded as ``threads``.
+    """
     study = STUDIES[choose("diagnostic", name, STUDIES)]
     budget = get_budget(budget)
     resolved = get_device(device)
-    path = study_path(name, budget.name, seed, steps, folder)
+    path = study_path(name, budget.name, seed, steps, folder=folder)
     check_targets(path)  # before the study's runs, not after them
     start = time.perf_counter()
-    result = study.run(budget=budget, seed=seed, steps=steps, progress=progress, device=device)
+    with threads() as count:  # the whole study at one count, the one its file records
+        result = study.run(budget=budget, seed=seed, steps=steps, progress=progress, device=device)
     data = {**result.to_dict(), "diagnostic": name, "budget": budget.name, "seed": seed, "steps_override": steps,
-            "wall_s": time.perf_counter() - start, "device": str(resolved), "hardware": machine(resolved),
-            "torch": torch.__version__, "pinn_tutorial": __version__, "git_commit": git_commit()}
+            "wall_s": time.perf_counter() - start, "device": str(resolved), "threads": count,
+            "hardware": machine(resolved, count), "torch": torch.__version__, "pinn_tutorial": __version__,
+            "git_commit": git_commit()}
     write_json(path, data)
     return StudyRun(result, path, data["wall_s"], data["hardware"])
 
