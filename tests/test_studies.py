@@ -11,14 +11,19 @@ import pytest
 
 from pinn_tutorial import Helmholtz
 from pinn_tutorial.config import Budget, ConfigError
+from pinn_tutorial.problems import KleinGordon
 from pinn_tutorial.reproduction.studies import (
+    CONFLICT_PROBLEMS,
     STIFFNESS_CASES,
     STIFFNESS_METHODS,
     STUDIES,
+    ConflictHistory,
+    ConflictStudy,
     PoissonScaling,
     StiffnessHistory,
     StiffnessStudy,
     Study,
+    conflict_history,
     load_study,
     poisson_gradient_scaling,
     run_study,
@@ -128,6 +133,30 @@ def test_stiffness_table_gives_end_and_peak_of_each_term_and_the_stability_limit
     assert rows[3][:2] == ["Helmholtz(a1=1.0, a2=1.0, k=1.0)", "M3"] and rows[3][6] == "2.5e-01"
 
 
+# -- conflicts on the three benchmarks (later work) --------------------------------------------
+
+def test_conflict_history_records_magnitudes_and_directions_over_the_run():
+    run = conflict_history(KleinGordon(), budget=BUDGET, seed=0)
+    assert run.steps == list(range(31)) and set(run.cosine) == {"boundary", "initial"}  # 30 steps // 40 -> every 1
+    assert all(-1 <= c <= 1 for term in run.cosine.values() for c in term)
+    assert all(r > 0 for term in run.norm_ratio.values() for r in term) and math.isfinite(run.rel_l2)
+    assert all(-1 <= a <= 1 for a in run.alignment)
+    assert ConflictHistory.from_dict(json.loads(json.dumps(run.to_dict()))) == run
+    one_term = conflict_history(Helmholtz(), budget=BUDGET, seed=0, steps=5)
+    assert one_term.alignment == pytest.approx(one_term.cosine["boundary"])  # two terms: the score is the cosine
+
+
+def test_conflict_summaries_by_hand():
+    run = ConflictHistory("helmholtz", "M1", "quick", 0, [0, 10, 20, 30], {"boundary": [9.0, 1.0, 4.0, 100.0]},
+                          {"boundary": [0.9, -0.2, 0.1, -0.3]}, [0.9, -0.2, 0.1, -0.3], 0.5)
+    assert run.median_norm_ratio("boundary") == 4.0 and run.median_cosine("boundary") == -0.2  # step 0 left out
+    assert run.conflicted("boundary") == pytest.approx(2 / 3)
+    rows = table_rows(ConflictStudy("quick", 0, [run]).format_table())
+    assert rows[0] == ["problem", "term", "norm ratio", "cosine", "in conflict", "alignment", "rel. L2"]
+    assert rows[2] == ["helmholtz", "boundary", "4.00e+00", "-0.20", "67%", "-0.20", "5.00e-01"]
+    assert CONFLICT_PROBLEMS == ("helmholtz", "klein_gordon", "cavity_stream") and "conflicts" in STUDIES
+
+
 def test_a_study_survives_its_file():
     study = stiffness_by_hand()
     assert StiffnessStudy.from_dict(json.loads(json.dumps(study.to_dict()))) == study
@@ -147,8 +176,8 @@ def test_study_files_are_named_by_study_budget_steps_and_seed(tmp_path):
     assert study_path("poisson", "default", 0, folder="results/diagnostics") == Path(
         "results/diagnostics/poisson_default_seed0.json")
     assert study_path("stiffness", "quick", 2, 10, folder=tmp_path) == tmp_path / "stiffness_quick_10steps_seed2.json"
-    assert list(STUDIES) == ["poisson", "stiffness"]
-    with pytest.raises(ConfigError, match="poisson, stiffness"):
+    assert list(STUDIES) == ["poisson", "stiffness", "conflicts"]
+    with pytest.raises(ConfigError, match="poisson, stiffness, conflicts"):
         study_path("heat", "default", folder=tmp_path)
 
 
@@ -156,7 +185,7 @@ def test_study_files_are_named_by_study_budget_steps_and_seed(tmp_path):
     (b'{"diagnostic": "poisson", "Cs": [1.0, 2', "not JSON: "),
     (b"[1, 2, 3]", "a JSON list, not an object"),
     (b'{"name": "pinn-tutorial", "version": "0.1.0", "scripts": {"test": "pytest"}}',
-     "its 'diagnostic' is None, not one of poisson, stiffness"),
+     "its 'diagnostic' is None, not one of poisson, stiffness, conflicts"),
     (b'{"diagnostic": ["poisson"]}', "its 'diagnostic' is ['poisson']"),
     (b'{"diagnostic": "poisson"}', "no 'Cs' entry"),
     (b'{"diagnostic": "stiffness", "budget": "quick", "seed": 0, "runs": 3}', "an entry of the wrong kind"),

@@ -7,6 +7,10 @@
   each loss term's Hessian over one training run (a ``StiffnessHistory``); ``stiffness_study`` runs it
   for the paper's case (a1, a2) = (1, 4) and the milder (1, 1), under M1 and the gated M3
   (``STIFFNESS_CASES`` x ``STIFFNESS_METHODS``), into a ``StiffnessStudy``.
+- **Conflicts on the three benchmarks** (later work): ``conflict_history`` records, over one plain-PINN run,
+  the ratio of the terms' gradient norms and their cosines with the residual's (``diagnostics.gradient_conflicts``);
+  ``conflict_study`` runs it on Helmholtz, Klein-Gordon and the stream-function cavity (``CONFLICT_PROBLEMS``),
+  into a ``ConflictStudy``: which of the two, magnitudes or directions, a remedy would have to correct.
 
 ``STUDIES`` names them as ``python -m pinn_tutorial diagnose NAME`` does. ``run_study`` runs one and
 writes its JSON file (``study_path``), ``load_study`` reads that file back, and each result has
@@ -30,7 +34,7 @@ from .. import __version__
 from ..config import Budget, ConfigError, choose, get_budget, get_device, threads
 from ..diagnostics import GradientMonitor
 from ..methods import build
-from ..problems import Helmholtz, Poisson1D, Problem
+from ..problems import Helmholtz, Poisson1D, Problem, get_problem
 from ..training import Trainer
 from .experiments import check_targets, git_commit, machine, write_json
 from .tables import markdown_table
@@ -299,18 +303,114 @@ def stiffness_study(budget: str | Budget | None = None, seed: int = 0, steps: in
     return StiffnessStudy(get_budget(budget).name, seed, runs)
 
 
+# -- gradient conflicts on the three benchmarks (later work) -----------------------------------
+
+CONFLICT_PROBLEMS = ("helmholtz", "klein_gordon", "cavity_stream")
+CONFLICT_METHOD = "M1"  # the plain PINN, what every remedy starts from
+CONFLICT_RECORDS = 40  # records per run, evenly spaced over its steps (and one at step 0)
+
+
+@dataclass
+class ConflictHistory:
+    """The terms' gradients over one training run, as magnitudes and as directions (``gradient_conflicts``).
+
+    At each of ``steps``, for each weighted term i: ``norm_ratio[i]`` = ||g_r|| / ||g_i|| and ``cosine[i]`` =
+    cos(g_r, g_i), over the weight matrices; ``alignment``, the alignment score of all terms. ``rel_l2`` is the
+    final relative L2 error. The summaries leave out step 0, the untrained network.
+    """
+
+    problem: str
+    method: str
+    budget: str
+    seed: int
+    steps: list[int]
+    norm_ratio: dict[str, list[float]]
+    cosine: dict[str, list[float]]
+    alignment: list[float]
+    rel_l2: float
+
+    def median_norm_ratio(self, term: str) -> float:
+        return float(np.median(self.norm_ratio[term][1:]))
+
+    def median_cosine(self, term: str) -> float:
+        return float(np.median(self.cosine[term][1:]))
+
+    def conflicted(self, term: str) -> float:
+        """The share of the records (after step 0) at which g_i points against g_r: cos(g_r, g_i) < 0."""
+        return float(np.mean(np.array(self.cosine[term][1:]) < 0))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConflictHistory:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+def conflict_history(problem: Problem, method: str = CONFLICT_METHOD, budget: str | Budget | None = None,
+                     seed: int = 0, steps: int | None = None, progress: bool = False,
+                     device: str | torch.device | None = None) -> ConflictHistory:
+    """Train ``method`` on ``problem`` and record the gradients' magnitudes and directions ``CONFLICT_RECORDS``
+    times, evenly over the run, each on a fresh batch of the monitor's own (``GradientMonitor``)."""
+    total = steps or get_budget(budget).steps
+    monitor = GradientMonitor(every=max(1, total // CONFLICT_RECORDS), seed=seed)
+    trainer = _train_monitored(problem, method, monitor, budget, seed, steps, None, progress, device)
+    records = monitor.records
+    weighted = problem.weighted_terms
+    return ConflictHistory(problem.name, method, trainer.budget.name, seed, [r["step"] for r in records],
+                           {t: [r["norm_ratio"][t] for r in records] for t in weighted},
+                           {t: [r["cosine"][t] for r in records] for t in weighted},
+                           [r["alignment"] for r in records], trainer.history.final_error)
+
+
+@dataclass
+class ConflictStudy:
+    """The conflict study: one ``ConflictHistory`` per problem of ``CONFLICT_PROBLEMS``."""
+
+    budget: str
+    seed: int
+    runs: list[ConflictHistory]
+
+    def to_dict(self) -> dict:
+        return {"budget": self.budget, "seed": self.seed, "runs": [run.to_dict() for run in self.runs]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConflictStudy:
+        return cls(data["budget"], data["seed"], [ConflictHistory.from_dict(run) for run in data["runs"]])
+
+    def format_table(self) -> str:
+        """A Markdown table: per problem and weighted term, the median norm ratio and cosine over training, the
+        share of records in conflict, the median alignment score and the run's error."""
+        title = (f"{self.budget} budget, seed {self.seed}: the plain PINN's gradients over training, magnitudes "
+                 f"(||g_r|| / ||g_i||) and directions (cos(g_r, g_i), the alignment score), medians after step 0")
+        rows = [[run.problem, term, f"{run.median_norm_ratio(term):.2e}", f"{run.median_cosine(term):+.2f}",
+                 f"{run.conflicted(term):.0%}", f"{float(np.median(run.alignment[1:])):+.2f}", f"{run.rel_l2:.2e}"]
+                for run in self.runs for term in run.norm_ratio]
+        header = ["problem", "term", "norm ratio", "cosine", "in conflict", "alignment", "rel. L2"]
+        return f"{title}\n\n{markdown_table(header, rows, left=2)}"
+
+
+def conflict_study(budget: str | Budget | None = None, seed: int = 0, steps: int | None = None,
+                   progress: bool = False, device: str | torch.device | None = None) -> ConflictStudy:
+    """``conflict_history`` of the plain PINN on every problem of ``CONFLICT_PROBLEMS``."""
+    runs = [conflict_history(get_problem(name), budget=budget, seed=seed, steps=steps, progress=progress,
+                             device=device) for name in CONFLICT_PROBLEMS]
+    return ConflictStudy(get_budget(budget).name, seed, runs)
+
+
 # -- the studies by name, their files ----------------------------------------------------------
 
 class Study(NamedTuple):
     """One of the paper's diagnostic experiments: ``run(budget, seed, steps, progress, device)`` and its result."""
 
-    run: Callable[..., PoissonScaling | StiffnessStudy]
-    result: type[PoissonScaling] | type[StiffnessStudy]
+    run: Callable[..., PoissonScaling | StiffnessStudy | ConflictStudy]
+    result: type[PoissonScaling] | type[StiffnessStudy] | type[ConflictStudy]
 
 
 STUDIES: dict[str, Study] = {
     "poisson": Study(poisson_gradient_scaling, PoissonScaling),
     "stiffness": Study(stiffness_study, StiffnessStudy),
+    "conflicts": Study(conflict_study, ConflictStudy),
 }
 
 
@@ -323,7 +423,7 @@ def study_path(name: str, budget: str, seed: int = 0, steps: int | None = None, 
 class StudyRun(NamedTuple):
     """What ``run_study`` did: the result, the file it wrote, the wall time and the machine."""
 
-    result: PoissonScaling | StiffnessStudy
+    result: PoissonScaling | StiffnessStudy | ConflictStudy
     path: Path
     wall_s: float
     hardware: str
@@ -355,7 +455,7 @@ def run_study(name: str, budget: str | Budget | None = None, seed: int = 0, step
     return StudyRun(result, path, data["wall_s"], data["hardware"])
 
 
-def load_study(path: str | Path) -> PoissonScaling | StiffnessStudy:
+def load_study(path: str | Path) -> PoissonScaling | StiffnessStudy | ConflictStudy:
     """The result in a file ``run_study`` (``python -m pinn_tutorial diagnose``) wrote.
 
     Raises ``ConfigError`` ("<path> is not a stored study (<reason>)") for a folder, a file that is not UTF-8
