@@ -375,10 +375,11 @@ def table(folder: str | Path = "results", budget: str | None = None) -> str:
 
 def table2_rows(rows: list[dict]) -> dict[tuple[int, int], dict[str, dict]]:
     """Table 2's cells among the summary rows: Helmholtz at the paper budget, the default setting
-    apart from the network, by (hidden layers, width) and method."""
+    apart from the network, by (hidden layers, width) and method (the paper's four)."""
     cells: dict[tuple[int, int], dict[str, dict]] = defaultdict(dict)
     for r in rows:
-        if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != PAPER_STEPS:
+        if r["problem"] != "helmholtz" or r["budget"] != "paper" or r["steps"] != PAPER_STEPS \
+                or r["method"] not in PAPER_METHODS:
             continue
         depth, width = r["depth"], r["width"]
         default = set(r["departs"]) <= {"layers"} and not r["setting"].startswith("the authors' code")
@@ -504,11 +505,12 @@ class PaperTable:
 
 
 def paper_table(problems: str | tuple[str, ...], folder: str | Path = "results", budget: str = "paper",
-                methods: tuple[str, ...] | None = None, settings: str = "default",
+                methods: tuple[str, ...] | None = PAPER_METHODS, settings: str = "default",
                 where: Callable[[dict], bool] | None = None, title: str = "") -> PaperTable:
     """The table of one problem's (or several problems') result files, ours beside the paper's figures.
 
-    Reads every file in ``folder`` of the given problem(s) and ``budget``; keeps ``methods`` (all if None),
+    Reads every file in ``folder`` of the given problem(s) and ``budget``; keeps ``methods`` (the paper's M1..M4
+    unless given; all if None: the later remedies have a table of their own, ``leaderboard``),
     only the default setting of each method unless ``settings="all"``, and only the results for which
     ``where(result)`` holds if given; and summarises them over seeds (``summarise``).
     """
