@@ -175,10 +175,15 @@ class GradientSurgery(Weighting):
     """
 
     combines = True
+    # A gradient operator of the ``conflictfree`` package (its ``calculate_gradient``), or None for a scheme that
+    # writes ``direction`` itself.
+    operator: ClassVar[object | None] = None
 
     def direction(self, vectors: torch.Tensor) -> torch.Tensor:
         """The direction, shape (P,), from the terms' gradient vectors stacked, shape (terms, P), residual first."""
-        raise NotImplementedError
+        if self.operator is None:
+            raise NotImplementedError(f"{type(self).__name__} names no operator and writes no direction")
+        return self.operator.calculate_gradient(vectors)
 
     def combine(self, gradients: Mapping[str, Grads]) -> list[torch.Tensor]:
         shapes = [g.shape for g in gradients["residual"]]

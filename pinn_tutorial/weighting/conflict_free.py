@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from conflictfree.grad_operator import ConFIGOperator
 
 from .base import GradientSurgery
@@ -24,10 +23,4 @@ class ConFIG(GradientSurgery):
 
     name = "config"
     label = "ConFIG, conflict-free update (later work)"
-
-    def __init__(self, terms):
-        super().__init__(terms)
-        self.operator = ConFIGOperator()
-
-    def direction(self, vectors: torch.Tensor) -> torch.Tensor:
-        return self.operator.calculate_gradient(vectors)
+    operator = ConFIGOperator()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from conflictfree.grad_operator import PCGradOperator
 
 from .base import GradientSurgery
@@ -22,10 +21,4 @@ class PCGrad(GradientSurgery):
 
     name = "pcgrad"
     label = "PCGrad, gradient surgery (later work)"
-
-    def __init__(self, terms):
-        super().__init__(terms)
-        self.operator = PCGradOperator()
-
-    def direction(self, vectors: torch.Tensor) -> torch.Tensor:
-        return self.operator.calculate_gradient(vectors)
+    operator = PCGradOperator()
