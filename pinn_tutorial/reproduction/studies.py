@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -262,20 +262,29 @@ def stiffness_history(problem: Problem, method: str, budget: str | Budget | None
 
 
 @dataclass
-class StiffnessStudy:
-    """The stiffness study: one ``StiffnessHistory`` per Helmholtz case and method (Figs. 4, 5, 11)."""
+class RunsStudy:
+    """A study made of training runs, each recorded as a ``run_type`` (with its own ``to_dict`` and
+    ``from_dict``), at one budget and seed."""
 
+    run_type: ClassVar[type]
     budget: str
     seed: int
-    runs: list[StiffnessHistory]
+    runs: list
 
     def to_dict(self) -> dict:
         return {"budget": self.budget, "seed": self.seed, "runs": [run.to_dict() for run in self.runs]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> StiffnessStudy:
-        """The study from ``to_dict`` or a ``diagnose stiffness`` file (other keys are ignored)."""
-        return cls(data["budget"], data["seed"], [StiffnessHistory.from_dict(run) for run in data["runs"]])
+    def from_dict(cls, data: dict) -> RunsStudy:
+        """The study from ``to_dict`` or a ``diagnose`` file (other keys are ignored)."""
+        return cls(data["budget"], data["seed"], [cls.run_type.from_dict(run) for run in data["runs"]])
+
+
+@dataclass
+class StiffnessStudy(RunsStudy):
+    """The stiffness study: one ``StiffnessHistory`` per Helmholtz case and method (Figs. 4, 5, 11)."""
+
+    run_type = StiffnessHistory
 
     def format_table(self) -> str:
         """A Markdown table: per run, sigma_max of L_r and L_b at the end and at their largest, the
@@ -364,19 +373,10 @@ def conflict_history(problem: Problem, method: str = CONFLICT_METHOD, budget: st
 
 
 @dataclass
-class ConflictStudy:
+class ConflictStudy(RunsStudy):
     """The conflict study: one ``ConflictHistory`` per problem of ``CONFLICT_PROBLEMS``."""
 
-    budget: str
-    seed: int
-    runs: list[ConflictHistory]
-
-    def to_dict(self) -> dict:
-        return {"budget": self.budget, "seed": self.seed, "runs": [run.to_dict() for run in self.runs]}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ConflictStudy:
-        return cls(data["budget"], data["seed"], [ConflictHistory.from_dict(run) for run in data["runs"]])
+    run_type = ConflictHistory
 
     def format_table(self) -> str:
         """A Markdown table: per problem and weighted term, the median norm ratio and cosine over training, the
