@@ -188,7 +188,8 @@ class TrainingLoop:
     # -- what a backend supplies -----------------------------------------------------------
     # nets (the members' modules); _trained (name -> the tensor Adam steps); _sample() -> batch;
     # _losses_and_gradients(batch) -> (losses, gradients or None); _weighted_gradient(losses); _combine(gradients);
-    # _set_gradients(combined); _member_slice(tensor, e); _predict(e, x); _member_state(); _restore_members(state).
+    # _set_gradients(combined); _member_slice(tensor, e); _kernel_diagonal_means(batch, names) -> term -> (E,);
+    # _predict(e, x); _member_state(); _restore_members(state).
 
     def _weights_changed(self) -> None:
         """Called after the weights moved (a backend may cache them as tensors)."""
@@ -206,19 +207,20 @@ class TrainingLoop:
         updating = [e for e in range(self.size) if self.active[e] and self.weightings[e].updates_at(self.step)]
         before = [e for e in updating if not self.weightings[e].after_step]
         if before:
-            gradients = self._update_weights(before, losses, gradients)
+            gradients = self._update_weights(before, batch, losses, gradients)
         self._set_gradients(self._direction(losses, gradients))
         self._adam_step()
         after = [e for e in updating if self.weightings[e].after_step]
         if after:
-            self._update_weights(after, *self._losses_and_gradients(batch))
+            self._update_weights(after, batch, *self._losses_and_gradients(batch))
         return {t: v.detach() for t, v in losses.items()}
 
-    def _update_weights(self, members: list[int], losses: dict[str, torch.Tensor],
+    def _update_weights(self, members: list[int], batch: dict[str, torch.Tensor], losses: dict[str, torch.Tensor],
                         gradients: dict | None) -> dict | None:
         """Each member in ``members`` updates its weights from its own slice of the step's context; returns the
-        per-term gradients if a weighting asked for them (computed once for all members)."""
+        per-term gradients if a weighting asked for them (computed once for all members, as are the kernels)."""
         computed = {"gradients": gradients}
+        kernels: dict[tuple[str, ...], dict[str, list[float]]] = {}
 
         def all_gradients() -> dict:
             if computed["gradients"] is None:
@@ -233,8 +235,14 @@ class TrainingLoop:
                 grads = all_gradients()
                 return {t: [self._member_slice(grads[t][n], e) for n in names] for t in ("residual", *weighting.terms)}
 
+            def member_kernel(e: int = e, names: list[str] = names) -> dict[str, float]:
+                if tuple(names) not in kernels:
+                    means = self._kernel_diagonal_means(batch, names)
+                    kernels[tuple(names)] = {t: m.reshape(-1).tolist() for t, m in means.items()}
+                return {t: m[e] for t, m in kernels[tuple(names)].items()}
+
             weighting.update(StepContext(self.step, {t: v[e] for t, v in values.items()}, member_gradients,
-                                         self.weighting_generators[e]))
+                                         self.weighting_generators[e], member_kernel))
             bad = [t for t, w in weighting.weights.items() if not math.isfinite(w)]
             if bad:
                 self._fail(e, f"the weight of term {bad[0]!r} is {weighting.weights[bad[0]]}")
@@ -619,6 +627,19 @@ class Trainer(TrainingLoop):
 
     def _member_slice(self, tensor: torch.Tensor, e: int) -> torch.Tensor:
         return tensor
+
+    def _kernel_diagonal_means(self, batch: dict[str, torch.Tensor], names: list[str]) -> dict[str, torch.Tensor]:
+        """Each term's mean tangent-kernel diagonal over the parameters ``names``, shape (1,) (``tangent_kernel``)."""
+        from .tangent_kernel import PointValues, diagonal_means
+
+        if self.derivatives != "auto" or not self.problem.compilable:
+            raise ConfigError(f"the tangent kernel maps the loss with torch.func, which nested autograd "
+                              f"({'derivatives=autograd' if self.derivatives != 'auto' else self.problem.name}) "
+                              "does not allow: use derivatives='auto' on a problem whose loss compiles")
+        params = {name: p.detach() for name, p in self._trained.items()}
+        buffers = {f"net.{name}": b for name, b in self.net.named_buffers()}
+        means = diagonal_means(PointValues(self.problem, self.net), params, buffers, batch, names)
+        return {t: m.reshape(1) for t, m in means.items()}
 
     # -- checkpoints -----------------------------------------------------------------------
     def _member_state(self) -> dict:

@@ -84,16 +84,19 @@ class Condition:
         """The names of the terms it gives."""
         return self.term if isinstance(self.term, tuple) else (self.term,)
 
-    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        """Its term (or terms) L on the condition's point sets of ``batch``."""
+    def differences(self, net: Field, batch: Batch) -> tuple[torch.Tensor, ...]:
+        """B[u] - g on each of the condition's point sets of ``batch``, shape (N_set, c) each."""
         x = [batch[name] for name in self.points]
         points = torch.cat(x)
         if isinstance(self.target, Mapping):
             data = torch.cat([self.target[name](p) for name, p in zip(self.points, x)])
         else:
             data = self.target(points)
-        squared = (self.operator(net, points) - data).pow(2)
-        per_set = torch.stack([s.mean(dim=0) for s in squared.split([len(p) for p in x])])  # (sets, c)
+        return (self.operator(net, points) - data).split([len(p) for p in x])
+
+    def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+        """Its term (or terms) L on the condition's point sets of ``batch``."""
+        per_set = torch.stack([d.pow(2).mean(dim=0) for d in self.differences(net, batch)])  # (sets, c)
         if isinstance(self.term, tuple):
             return dict(zip(self.term, per_set.sum(dim=0)))
         return {self.term: (per_set.sum(dim=1) if self.columns == "sum" else per_set.mean(dim=1)).sum()}
@@ -174,6 +177,21 @@ class Problem(ABC):
     def data_losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
         """The conditions' terms (everything but the residual)."""
         return {term: loss for condition in self.conditions for term, loss in condition.losses(net, batch).items()}
+
+    def pointwise(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+        """Every term's values before squaring, one row per point and one column per component, shape (N_t, c_t):
+        the residual r(x_n), and B[u](x_n) - g(x_n) of each condition over all its point sets (a condition whose
+        columns are terms of their own gives each its column). Each term is a mean of their squares over the rows,
+        summed over sets and columns. A term's neural tangent kernel is that of its values (``tangent_kernel``)."""
+        x = batch["residual"]
+        values = {"residual": self.residual(net, x).reshape(len(x), -1)}
+        for condition in self.conditions:
+            differences = torch.cat(condition.differences(net, batch))
+            if isinstance(condition.term, tuple):
+                values.update({term: differences[:, k:k + 1] for k, term in enumerate(condition.term)})
+            else:
+                values[condition.term] = differences
+        return values
 
     def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """The field that is compared with ``exact``: the network's output itself here."""

@@ -27,6 +27,7 @@ from .base import (
 WEIGHTINGS.declare("fixed", f"{__name__}.fixed:FixedWeights")
 WEIGHTINGS.declare("annealing", f"{__name__}.annealing:LearningRateAnnealing")
 WEIGHTINGS.declare("gradient_norm", f"{__name__}.gradient_norm:GradientNormWeighting")
+WEIGHTINGS.declare("ntk", f"{__name__}.ntk:NTKWeighting")
 WEIGHTINGS.declare("relobralo", f"{__name__}.relobralo:ReLoBRaLo")
 WEIGHTINGS.declare("softadapt", f"{__name__}.softadapt:SoftAdapt")
 WEIGHTINGS.declare("pcgrad", f"{__name__}.pcgrad:PCGrad")

@@ -33,14 +33,17 @@ class StepContext:
     ``losses`` holds the unweighted loss values of every term, the residual's included.
     ``term_gradients()`` gives dL_t/dtheta for every term t, one tensor per parameter tensor of the
     scheme's ``parameter_group``; the trainer computes them only when a scheme asks (a scheme that
-    reads loss values alone costs no backward pass). ``generator`` is the scheme's own random
-    generator, seeded from the run's seed and saved in its checkpoints.
+    reads loss values alone costs no backward pass). ``kernel_diagonal_means()`` gives each term's
+    mean diagonal of its neural tangent kernel over the same parameters (``tangent_kernel``), also
+    only when asked. ``generator`` is the scheme's own random generator, seeded from the run's seed
+    and saved in its checkpoints.
     """
 
     step: int = 0
     losses: Mapping[str, float] = field(default_factory=dict)
     gradients: Callable[[], Mapping[str, Grads]] | Mapping[str, Grads] | None = None
     generator: torch.Generator | None = None
+    kernel: Callable[[], Mapping[str, float]] | Mapping[str, float] | None = None
     _cache: Mapping[str, Grads] | None = field(default=None, init=False, repr=False)
 
     def term_gradients(self) -> Mapping[str, Grads]:
@@ -50,6 +53,12 @@ class StepContext:
                 raise RuntimeError("this step offers no gradients")
             self._cache = self.gradients() if callable(self.gradients) else self.gradients
         return self._cache
+
+    def kernel_diagonal_means(self) -> Mapping[str, float]:
+        """k_t = tr K_t / (N_t c_t) for every term t (``"residual"`` and each weighted term) on this step's batch."""
+        if self.kernel is None:
+            raise RuntimeError("this step offers no tangent kernel")
+        return self.kernel() if callable(self.kernel) else self.kernel
 
 
 # Every scheme by its name, so that the command line, file names and tables know it: ``weighting/__init__.py``
