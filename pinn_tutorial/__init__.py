@@ -16,8 +16,10 @@ arXiv:2001.04536), module by module:
 - ``networks``: ``MLP`` and the gated ``ModifiedMLP``; ``rwf_fourier``, random weight factorisation with Fourier
   features (later work);
 - ``weighting``: the weighting schemes, one module each, registered by name: fixed weights,
-  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``ReLoBRaLo``, ``SoftAdapt``, and the
-  gradient-surgery schemes that set the step's direction themselves, ``PCGrad`` and ``ConFIG``;
+  ``LearningRateAnnealing`` (Algorithm 1), ``GradientNormWeighting``, ``NTKWeighting``, ``ReLoBRaLo``,
+  ``SoftAdapt``, and the gradient-surgery schemes that set the step's direction themselves, ``PCGrad`` and ``ConFIG``;
+- ``tangent_kernel``: each loss term's mean neural-tangent-kernel diagonal on a batch, from per-point gradients
+  (what NTK weighting reads);
 - ``methods``: a network and a weighting built together, and the paper's pairs M1..M4 (and GN2, GN4) as presets;
 - ``training``: the training loop and its one step, for a run and an ensemble alike (``train``, ``Trainer``,
   ``History``);

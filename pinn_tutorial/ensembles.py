@@ -156,15 +156,10 @@ class EnsembleTrainer(TrainingLoop):
         return tensor[e]
 
     def _kernel_diagonal_means(self, batch: dict[str, torch.Tensor], names: list[str]) -> dict[str, torch.Tensor]:
-        """Each member's mean tangent-kernel diagonal per term, shape (E,) (``tangent_kernel``), member by member:
-        its per-point gradients are already mapped over the points, and mapping them over members too is slower."""
-        from .tangent_kernel import PointValues, diagonal_means
+        from .tangent_kernel import members_diagonal_means
 
-        values = PointValues(self.problem, self._loss_terms.net)
-        means = [diagonal_means(values, {n: p[e].detach() for n, p in self.params.items()},
-                                {n: b[e] for n, b in self.buffers.items()}, {k: x[e] for k, x in batch.items()}, names)
-                 for e in range(self.size)]
-        return {t: torch.stack([m[t] for m in means]) for t in means[0]}
+        return members_diagonal_means(self.problem, self._loss_terms.net, self.params, self.buffers, batch, names,
+                                      members=self.size)
 
     # -- evaluation ------------------------------------------------------------------------
     def member(self, e: int) -> nn.Module:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import nn
@@ -102,41 +102,6 @@ def describe(arch: str, weighting: str) -> str:
     """A method in words: the preset's description, else the architecture with the scheme's ``label``."""
     name = method_name(arch, weighting)
     return METHODS[name].description if name in METHODS else f"{arch} with {WEIGHTINGS[weighting].label}"
-
-
-def parameter_value(weighting: str, parameter: inspect.Parameter, value: Any) -> Any:
-    """``value`` for the scheme's ``parameter``, typed by its default or else its annotation: text (from the
-    command line) becomes a bool, int, float or str; a value of another type is a ConfigError."""
-    kind = _parameter_type(parameter)
-    if kind is None:
-        raise ConfigError(f"weighting {weighting!r}: its setting {parameter.name!r} cannot be given as NAME=VALUE")
-    if isinstance(value, str) and kind is not str:
-        text = value.strip().lower()
-        try:
-            if kind is bool:
-                if text not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                return text in ("true", "1", "yes")
-            return kind(text)
-        except ValueError:
-            raise ConfigError(f"weighting {weighting!r}: {parameter.name} takes a {kind.__name__}, got {value!r}"
-                              ) from None
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"weighting {weighting!r}: {parameter.name} takes a {kind.__name__}, got {value!r}")
-    return value
-
-
-def _parameter_type(parameter: inspect.Parameter) -> type | None:
-    """bool, int, float or str: the type of the parameter's default, else the first its annotation names."""
-    if parameter.default is not inspect.Parameter.empty and parameter.default is not None:
-        kind = type(parameter.default)
-        return kind if kind in (bool, int, float, str) else None
-    annotation = str(parameter.annotation)
-    if any(container in annotation for container in ("dict", "list", "tuple", "Sequence", "Mapping")):
-        return None
-    return next((kind for name, kind in (("bool", bool), ("int", int), ("float", float)) if name in annotation), str)
 
 
 MAX_WEIGHTS = 10**8  # 400 MB of float32 weights, before Adam's moments and the gated network's encoders

@@ -220,7 +220,7 @@ class TrainingLoop:
         """Each member in ``members`` updates its weights from its own slice of the step's context; returns the
         per-term gradients if a weighting asked for them (computed once for all members, as are the kernels)."""
         computed = {"gradients": gradients}
-        kernels: dict[tuple[str, ...], dict[str, list[float]]] = {}
+        kernels: dict[tuple[str, ...], dict[str, torch.Tensor]] = {}  # by parameter group, each computed once
 
         def all_gradients() -> dict:
             if computed["gradients"] is None:
@@ -237,9 +237,8 @@ class TrainingLoop:
 
             def member_kernel(e: int = e, names: list[str] = names) -> dict[str, float]:
                 if tuple(names) not in kernels:
-                    means = self._kernel_diagonal_means(batch, names)
-                    kernels[tuple(names)] = {t: m.reshape(-1).tolist() for t, m in means.items()}
-                return {t: m[e] for t, m in kernels[tuple(names)].items()}
+                    kernels[tuple(names)] = self._kernel_diagonal_means(batch, names)
+                return {t: float(m[e]) for t, m in kernels[tuple(names)].items()}
 
             weighting.update(StepContext(self.step, {t: v[e] for t, v in values.items()}, member_gradients,
                                          self.weighting_generators[e], member_kernel))
@@ -546,6 +545,10 @@ class Trainer(TrainingLoop):
         # path, a plain function of it, for which the derivatives come from nested autograd.
         self.derivatives = choose("derivative method", derivatives, DERIVATIVE_METHODS)
         self.field = net if derivatives == "auto" else (lambda x: self.net(x))
+        if weighting.reads_tangent_kernel and (derivatives != "auto" or not problem.compilable):
+            raise ConfigError(f"{weighting.label} maps the loss with torch.func, which nested autograd "
+                              f"({'derivatives=autograd' if derivatives != 'auto' else problem.name + ' loss'}) "
+                              "does not allow: use derivatives='auto' on a problem whose loss compiles")
         self.compiled = self._use_compile(compile, derivatives)
         self._compiled_step: CompiledStep | None = None
         self.generator = sampler_generator(seed)
@@ -629,17 +632,10 @@ class Trainer(TrainingLoop):
         return tensor
 
     def _kernel_diagonal_means(self, batch: dict[str, torch.Tensor], names: list[str]) -> dict[str, torch.Tensor]:
-        """Each term's mean tangent-kernel diagonal over the parameters ``names``, shape (1,) (``tangent_kernel``)."""
-        from .tangent_kernel import PointValues, diagonal_means
+        from .tangent_kernel import members_diagonal_means
 
-        if self.derivatives != "auto" or not self.problem.compilable:
-            raise ConfigError(f"the tangent kernel maps the loss with torch.func, which nested autograd "
-                              f"({'derivatives=autograd' if self.derivatives != 'auto' else self.problem.name}) "
-                              "does not allow: use derivatives='auto' on a problem whose loss compiles")
-        params = {name: p.detach() for name, p in self._trained.items()}
         buffers = {f"net.{name}": b for name, b in self.net.named_buffers()}
-        means = diagonal_means(PointValues(self.problem, self.net), params, buffers, batch, names)
-        return {t: m.reshape(1) for t, m in means.items()}
+        return members_diagonal_means(self.problem, self.net, self._trained, buffers, batch, names)
 
     # -- checkpoints -----------------------------------------------------------------------
     def _member_state(self) -> dict:

@@ -23,6 +23,7 @@ from pinn_tutorial.config import BUDGETS, Budget
 from pinn_tutorial.ensembles import EnsembleTrainer
 from pinn_tutorial.problems import PROBLEMS, get_problem, problem_parameters
 from pinn_tutorial.problems.causal import CausalTraining
+from pinn_tutorial.tangent_kernel import pointwise
 
 BUDGET = Budget("test", steps=12, batch_size=16, log_every=1, eval_every=6, checkpoint_every=4, grid_size=8)
 # torch.compile took 20 to 55 s per problem here (2 cores, a cold compile cache; 2 to 8 s warm), too long for every
@@ -67,6 +68,25 @@ def test_terms_match_the_losses_and_the_points_stay_in_the_domain(name):
     losses = problem.losses(net, batch)
     assert tuple(losses) == problem.terms
     assert all(v.dim() == 0 and math.isfinite(v.item()) for v in losses.values())
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_the_pointwise_values_square_to_the_losses(name):
+    # Each term is a mean of squares over each point set's rows, summed over the sets and the columns (or averaged
+    # over the columns): rebuilt here from ``pointwise``, set by set, against ``losses``.
+    problem = get_problem(name)
+    batch = problem.sample(BUDGET.batch_size, torch.Generator().manual_seed(0))
+    net, _ = tiny(problem)
+    values, losses = pointwise(problem, net, batch), problem.losses(net, batch)
+    assert tuple(values) == problem.terms
+    columns = {term: c.columns for c in problem.conditions for term in c.terms}
+    causal = isinstance(problem, CausalTraining)  # its residual term weights the chunks: not a plain mean
+    for term, v in values.items():
+        if term == "residual" and causal:
+            continue
+        per_set = torch.stack([s.pow(2).mean(0) for s in v.split(BUDGET.batch_size)])  # (sets, c)
+        rebuilt = (per_set.mean(1) if columns.get(term) == "mean" else per_set.sum(1)).sum()
+        torch.testing.assert_close(rebuilt, losses[term], rtol=1e-6, atol=0), term
 
 
 @pytest.mark.parametrize("name", PROBLEMS)

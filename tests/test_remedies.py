@@ -11,9 +11,13 @@ import torch
 
 from pinn_tutorial import Helmholtz, Trainer, build
 from pinn_tutorial.config import Budget, ConfigError
+from pinn_tutorial.diagnostics import ntk_trace
+from pinn_tutorial.problems import get_problem
+from pinn_tutorial.tangent_kernel import PointValues, diagonal_means, pointwise
 from pinn_tutorial.weighting import (
     WEIGHTINGS,
     ConFIG,
+    NTKWeighting,
     PCGrad,
     SoftAdapt,
     StepContext,
@@ -49,6 +53,46 @@ def test_softadapt_weights_do_not_scale_with_the_loss_and_bad_settings_are_refus
     for bad in ({"beta": math.inf}, {"update_every": 0}, {"update_every": 1.5}):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             make_weighting("softadapt", ["boundary"], **bad)
+
+
+# -- NTK weighting (Wang, Yu & Perdikaris 2022, Algorithm 1) -----------------------------------------------------
+def test_ntk_weighting_by_hand():
+    # k_r = 40, k_b = 8: lambda_hat = 5; from 1 with alpha = 0.1, 0.9 * 1 + 0.1 * 5 = 1.4, then 0.9 * 1.4 + 0.5 = 1.76.
+    weighting = NTKWeighting(["boundary"])
+    assert weighting.updates_at(0) and not weighting.updates_at(10) and weighting.updates_at(100)
+    for expected in (1.4, 1.76):
+        weighting.update(StepContext(0, kernel={"residual": 40.0, "boundary": 8.0}))
+        assert weighting.weights["boundary"] == pytest.approx(expected, rel=1e-12)
+    weighting.update(StepContext(0, kernel={"residual": 40.0, "boundary": 0.0}))
+    assert weighting.weights["boundary"] == math.inf  # a term the parameters do not move: the trainer reports it
+
+
+@pytest.mark.parametrize("problem_name", ["helmholtz", "klein_gordon"])
+def test_the_kernel_diagonal_is_each_points_squared_gradient_norm(problem_name):
+    # One backward pass per value, point by point: ||d f_t(x_n) / d theta||^2, averaged over the rows and columns.
+    problem = get_problem(problem_name)
+    net, _ = build("M1", problem, seed=0, layers=[problem.default_layers[0], 8, 8, problem.default_layers[-1]])
+    batch = problem.sample(6, torch.Generator().manual_seed(0))
+    params = {f"net.{n}": p.detach() for n, p in net.named_parameters()}
+    means = diagonal_means(PointValues(problem, net), params, {}, batch, list(params))
+    for term, values in pointwise(problem, net, batch).items():
+        squares = [sum(g.pow(2).sum() for g in torch.autograd.grad(v, list(net.parameters()), retain_graph=True,
+                                                                   allow_unused=True) if g is not None)
+                   for v in values.reshape(-1)]
+        torch.testing.assert_close(means[term], torch.stack(squares).mean(), rtol=1e-5, atol=0)
+    # The book's point-by-point trace of the residual's kernel is N times its mean diagonal.
+    trace = ntk_trace(net, problem.residual, batch["residual"])
+    assert trace == pytest.approx(len(batch["residual"]) * float(means["residual"]), rel=1e-5)
+    # Over the weight matrices alone, the biases' share is left out.
+    weights_only = diagonal_means(PointValues(problem, net), params, {}, batch, [n for n in params if "weight" in n])
+    assert all(weights_only[t] < means[t] for t in means)
+
+
+def test_ntk_weighting_is_refused_before_any_work_where_the_loss_cannot_be_mapped():
+    problem = Helmholtz()
+    net, weighting = build("mlp+ntk", problem, layers=LAYERS)
+    with pytest.raises(ConfigError, match="derivatives='auto'"):
+        Trainer(problem, net, weighting, budget=BUDGET, derivatives="autograd", progress=False)
 
 
 # -- PCGrad (Yu et al. 2020, Algorithm 1) ------------------------------------------------------------------------

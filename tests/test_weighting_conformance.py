@@ -16,7 +16,7 @@ BUDGET = Budget("tiny", steps=24, batch_size=16, lr=1e-3, decay_rate=0.9, decay_
                 eval_every=8, checkpoint_every=8, grid_size=8)
 LAYERS = [2, 8, 8, 1]
 # Each scheme updating often enough to move within the run (the registered defaults update every 10 steps or more).
-SETTINGS = {"annealing": {"update_every": 3}, "gradient_norm": {"update_every": 3},
+SETTINGS = {"annealing": {"update_every": 3}, "gradient_norm": {"update_every": 3}, "ntk": {"update_every": 3},
             "relobralo": {"alpha": 0.1, "rho": 0.5}}
 
 
@@ -32,7 +32,8 @@ def trainer(name, seed=0, **options):
 
 
 def test_every_scheme_is_here():
-    assert set(WEIGHTINGS) >= {"fixed", "annealing", "gradient_norm", "relobralo", "softadapt", "pcgrad", "config"}
+    assert set(WEIGHTINGS) >= {"fixed", "annealing", "gradient_norm", "ntk", "relobralo", "softadapt", "pcgrad",
+                                "config"}
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHTINGS))

@@ -178,21 +178,6 @@ class Problem(ABC):
         """The conditions' terms (everything but the residual)."""
         return {term: loss for condition in self.conditions for term, loss in condition.losses(net, batch).items()}
 
-    def pointwise(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-        """Every term's values before squaring, one row per point and one column per component, shape (N_t, c_t):
-        the residual r(x_n), and B[u](x_n) - g(x_n) of each condition over all its point sets (a condition whose
-        columns are terms of their own gives each its column). Each term is a mean of their squares over the rows,
-        summed over sets and columns. A term's neural tangent kernel is that of its values (``tangent_kernel``)."""
-        x = batch["residual"]
-        values = {"residual": self.residual(net, x).reshape(len(x), -1)}
-        for condition in self.conditions:
-            differences = torch.cat(condition.differences(net, batch))
-            if isinstance(condition.term, tuple):
-                values.update({term: differences[:, k:k + 1] for k, term in enumerate(condition.term)})
-            else:
-                values[condition.term] = differences
-        return values
-
     def predict(self, net: Field, x: torch.Tensor) -> torch.Tensor:
         """The field that is compared with ``exact``: the network's output itself here."""
         return net(x)

@@ -43,7 +43,6 @@ from ..methods import (
     is_method_name,
     method_name,
     method_names,
-    parameter_value,
     resolve_method,
 )
 from ..metrics import relative_l2
@@ -54,6 +53,41 @@ from ..weighting import ANNEALING_FORMS, POOLINGS, WEIGHTINGS, Weighting, weight
 from .paper import reported_for_network
 
 # -- the run spec ----------------------------------------------------------------------------------------------------
+
+def parameter_value(weighting: str, parameter: inspect.Parameter, value: Any) -> Any:
+    """``value`` for the scheme's ``parameter``, typed by its default or else its annotation: text (from the
+    command line) becomes a bool, int, float or str; a value of another type is a ConfigError."""
+    kind = _parameter_type(parameter)
+    if kind is None:
+        raise ConfigError(f"weighting {weighting!r}: its setting {parameter.name!r} cannot be given as NAME=VALUE")
+    if isinstance(value, str) and kind is not str:
+        text = value.strip().lower()
+        try:
+            if kind is bool:
+                if text not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return text in ("true", "1", "yes")
+            return kind(text)
+        except ValueError:
+            raise ConfigError(f"weighting {weighting!r}: {parameter.name} takes a {kind.__name__}, got {value!r}"
+                              ) from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"weighting {weighting!r}: {parameter.name} takes a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _parameter_type(parameter: inspect.Parameter) -> type | None:
+    """bool, int, float or str: the type of the parameter's default, else the first its annotation names."""
+    if parameter.default is not inspect.Parameter.empty and parameter.default is not None:
+        kind = type(parameter.default)
+        return kind if kind in (bool, int, float, str) else None
+    annotation = str(parameter.annotation)
+    if any(container in annotation for container in ("dict", "list", "tuple", "Sequence", "Mapping")):
+        return None
+    return next((kind for name, kind in (("bool", bool), ("int", int), ("float", float)) if name in annotation), str)
+
 
 @dataclass(frozen=True)
 class Setting:

@@ -103,6 +103,9 @@ class Weighting:
     # A scheme that sets the update direction itself (``combine``) instead of weighting the loss: the trainer then
     # computes the per-term gradients at every step and steps along ``combine``'s direction.
     combines = False
+    # A scheme that reads each term's tangent kernel (``StepContext.kernel_diagonal_means``), which maps the loss with
+    # torch.func: the trainer refuses it, before any work, where nested autograd is inside the loss.
+    reads_tangent_kernel = False
 
     def __init__(self, terms: Iterable[str], weights: dict[str, float] | None = None):
         self.terms = tuple(terms)

@@ -37,6 +37,7 @@ class NTKWeighting(MovingAverageWeighting):
 
     name = "ntk"
     label = "NTK weighting (Wang, Yu & Perdikaris 2022)"
+    reads_tangent_kernel = True
 
     def __init__(self, terms: Iterable[str], alpha: float = 0.1, update_every: int = 100):
         super().__init__(terms, alpha, update_every)
