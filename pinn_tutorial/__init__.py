@@ -22,7 +22,7 @@ arXiv:2001.04536), module by module:
   (what NTK weighting reads);
 - ``methods``: a network and a weighting built together, and the paper's pairs M1..M4 (and GN2, GN4) as presets;
 - ``training``: the training loop and its one step, for a run and an ensemble alike (``train``, ``Trainer``,
-  ``History``);
+  ``History``), with Adam, or ``soap``, SOAP, a later optimiser (later work);
 - ``compiled_step``: a step's loss terms and their gradients as one compiled function;
 - ``checkpoints``: a run's state on disk, read without running code;
 - ``ensembles``: seed ensembles, several runs trained as one batched model;

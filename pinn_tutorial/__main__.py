@@ -347,12 +347,14 @@ def train_command(args: argparse.Namespace) -> None:
     get_device(args.device)
     check_writable(args.out)
     options = {"resume": not args.fresh, "progress": not args.no_progress, "device": args.device}
+    # SOAP's preconditioner of a stacked tensor would mix the members: its seeds train one after another.
+    one_at_a_time = args.seeds is None or exps[0].optimizer != "adam"
     if args.wait:
-        name = exps[0].stem() if args.seeds is None else ensemble_name(exps)
+        name = exps[0].stem() if one_at_a_time else ensemble_name(exps)
         checkpoints.wait_while_in_use(Path(args.out) / "checkpoints" / f"{name}.pt", lambda holder: print(
             f"waiting for process {holder}, which is training this run", file=sys.stderr, flush=True))
-    if args.seeds is None:
-        results = [run_experiment(exps[0], args.out, **options)]
+    if one_at_a_time:
+        results = [run_experiment(exp, args.out, **options) for exp in exps]
     elif ensemble_key(exps[0]) is None:
         raise ConfigError(f"{args.problem} with --derivatives {args.derivatives} cannot train as an ensemble "
                           "(nested autograd); train its seeds one by one, or with `reproduce`")

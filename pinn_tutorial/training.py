@@ -54,6 +54,8 @@ COMPILE_FROM_STEPS = 10_000
 
 # Where Adam adds its epsilon: PyTorch's form, or TensorFlow 1's, which the original code ran.
 ADAM_FORMS = ("torch", "tf1")
+# The optimiser: Adam, as the paper; or SOAP (``soap``), a later one, for single runs.
+OPTIMIZERS = ("adam", "soap")
 ADAM_EPSILON = 1e-8  # the default of both
 
 
@@ -138,8 +140,12 @@ class TrainingLoop:
     def __init__(self, problem: Problem, weightings: list[Weighting], seeds: list[int],
                  budget: str | Budget | None, steps: int | None, device: str | torch.device | None,
                  checkpoint: str | Path | None, progress: bool,
-                 callback: Callable[[TrainingLoop, int], None] | None, adam: str, identity: dict | None):
+                 callback: Callable[[TrainingLoop, int], None] | None, adam: str, identity: dict | None,
+                 optimizer: str = "adam"):
         self.adam = choose("Adam form", adam, ADAM_FORMS)
+        self.optimizer_name = choose("optimizer", optimizer, OPTIMIZERS)
+        if optimizer != "adam" and adam != "torch":
+            raise ConfigError(f"adam={adam!r} is a form of Adam's epsilon; {optimizer} takes none")
         self.problem = problem
         self.budget = get_budget(budget)
         problem.check_batch_size(self.budget.batch_size)  # before any work, not at the first step
@@ -209,7 +215,7 @@ class TrainingLoop:
         if before:
             gradients = self._update_weights(before, batch, losses, gradients)
         self._set_gradients(self._direction(losses, gradients))
-        self._adam_step()
+        self._optimizer_step()
         after = [e for e in updating if self.weightings[e].after_step]
         if after:
             self._update_weights(after, batch, *self._losses_and_gradients(batch))
@@ -303,15 +309,19 @@ class TrainingLoop:
         """Whether to stop before ``self.steps``: every member has failed."""
         return not any(self.active)
 
-    # -- Adam ------------------------------------------------------------------------------
+    # -- the optimiser ---------------------------------------------------------------------
     def _setup_optimizer(self, params: list[torch.Tensor]) -> None:
-        # The fused kernel updates all parameters in one call: 2-3x faster than foreach on a CPU.
-        self.optimizer = torch.optim.Adam(params, lr=self.budget.lr, fused=True)
+        if self.optimizer_name == "soap":
+            from .soap import soap
+
+            self.optimizer = soap(params, self.budget.lr)
+        else:  # the fused kernel updates all parameters in one call: 2-3x faster than foreach on a CPU
+            self.optimizer = torch.optim.Adam(params, lr=self.budget.lr, fused=True)
         self.scheduler = torch.optim.lr_scheduler.ExponentialLR(
             self.optimizer, gamma=self.budget.decay_rate ** (1 / self.budget.decay_steps))
 
-    def _adam_step(self) -> None:
-        """One Adam step at the scheduled learning rate, then the schedule's step.
+    def _optimizer_step(self) -> None:
+        """One step of the optimiser (Adam, or SOAP) at the scheduled learning rate, then the schedule's step.
 
         PyTorch's Adam divides the bias-corrected moments, m_hat / (sqrt(v_hat) + eps). TensorFlow 1's
         (``adam="tf1"``) folds the corrections into the rate and adds eps to the uncorrected root:
@@ -377,6 +387,8 @@ class TrainingLoop:
                "budget": self.budget.name, "steps": self.steps, "seeds": self.seeds}
         if self.adam != "torch":
             key["adam"] = self.adam
+        if self.optimizer_name != "adam":
+            key["optimizer"] = self.optimizer_name
         return key | ({"identity": self.identity} if self.identity is not None else {})
 
     def _input_statistics_key(self, net: nn.Module) -> dict:
@@ -524,8 +536,9 @@ class Trainer(TrainingLoop):
     rounding. ``compile`` compiles the loss terms and their gradients into one graph
     (``compiled_step``) "on", "off", or for runs of at least ``COMPILE_FROM_STEPS`` steps
     ("auto"); the reference path is never compiled. ``adam`` is where Adam adds its epsilon,
-    PyTorch's form or TensorFlow 1's (see ``_adam_step``). ``identity`` (a JSON-able dict, e.g.
-    the run spec's) joins the checkpoint's run key. Constructing a trainer changes no global
+    PyTorch's form or TensorFlow 1's (see ``_optimizer_step``); ``optimizer`` is Adam, or SOAP
+    (``soap``), which only a single run takes. ``identity`` (a JSON-able dict, e.g. the run spec's)
+    joins the checkpoint's run key. Constructing a trainer changes no global
     state: the thread count is set while ``run`` trains (``config.threads``).
     """
 
@@ -536,9 +549,9 @@ class Trainer(TrainingLoop):
                  callback: Callable[[Trainer, int], None] | None = None,
                  derivatives: Literal["auto", "autograd"] = "auto",
                  compile: Literal["auto", "on", "off"] = "auto", adam: Literal["torch", "tf1"] = "torch",
-                 identity: dict | None = None):
+                 identity: dict | None = None, optimizer: Literal["adam", "soap"] = "adam"):
         super().__init__(problem, [weighting], [check_seed(seed)], budget, steps, device, checkpoint, progress,
-                         callback, adam, identity)
+                         callback, adam, identity, optimizer)
         self.seed = seed
         self.net = net.to(self.device)
         # The loss sees the network itself (fast Taylor-mode derivatives) or, on the reference

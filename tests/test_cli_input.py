@@ -49,6 +49,8 @@ def assert_one_line_error(done, *words):
     (["train", "helmholtz", "--method", "M4", "--lambda-update", "later"], ["after_step"]),
     (["train", "helmholtz", "--input-scaling", "learned"], ["sampled"]),
     (["train", "helmholtz", "--adam", "tf2"], ["tf1"]),
+    (["train", "helmholtz", "--optimizer", "lbfgs"], ["adam, soap"]),
+    (["train", "helmholtz", "--optimizer", "soap", "--adam", "tf1"], ["the soap optimizer takes none"]),
     (["train", "helmholtz", "--method", "M2", "--pooling", "median"], ["layer_ratio_max"]),
     (["train", "cavity_stream", "--seeds", "0-1", "--derivatives", "autograd"], ["cannot train as an ensemble"]),
     (["reproduce", "helmholtz", "--seeds", "0"], ["--seeds", "1 to 10,000 seeds, got 0"]),
@@ -444,3 +446,15 @@ def test_a_history_whose_series_do_not_line_up_is_refused():
     with pytest.raises(ValueError, match="history lr has 2 entries for 3 logged steps"):
         History.from_dict(history)
     History.from_dict({**history, "lr": [1e-3] * 3})
+
+
+def test_soap_seeds_train_one_at_a_time(tmp_path):
+    # SOAP's preconditioner of a stacked tensor would mix the members: --seeds gives single runs, each its own file.
+    done = cli("train", "poisson1d", "--budget", "quick", "--steps", "3", "--seeds", "0-1", "--optimizer", "soap",
+               "--out", "o", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    files = sorted((tmp_path / "o").glob("*.json"))
+    assert [f.name for f in files] == [f"poisson1d_M1_quick_3steps_soap_seed{s}.json" for s in (0, 1)]
+    for f in files:
+        data = json.loads(f.read_text())
+        assert data["optimizer"] == "soap" and data.get("ensemble") is None

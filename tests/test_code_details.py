@@ -98,7 +98,7 @@ def test_tf1_adam_puts_epsilon_on_the_uncorrected_root():
         before = [p.detach().clone() for p in trainer.params]
         for p in trainer.params:
             p.grad = torch.full_like(p, g)
-        trainer._adam_step()
+        trainer._optimizer_step()
         moves[adam] = torch.cat([(b - p.detach()).flatten() for b, p in zip(before, trainer.params)])
     root = math.sqrt(1 - 0.999)
     torch.testing.assert_close(moves["torch"], torch.full_like(moves["torch"], lr * g / (g + 1e-8)))

@@ -138,8 +138,9 @@ def test_the_package_docstring_names_every_module():
 # tables, statistics, timings, the authors' code, the book's instruments): the core never reaches the machinery.
 # The machinery of reproduction is one subpackage, ``reproduction``; the book's instruments and the command line
 # stay top-level beside the core and may use it.
-CORE = ("problems", "registry", "networks", "rwf_fourier", "weighting", "training", "ensembles", "compiled_step",
-        "tangent_kernel", "autodiff", "sampling", "metrics", "config", "checkpoints", "methods", "reference")
+CORE = ("problems", "registry", "networks", "rwf_fourier", "weighting", "training", "soap", "ensembles",
+        "compiled_step", "tangent_kernel", "autodiff", "sampling", "metrics", "config", "checkpoints", "methods",
+        "reference")
 MACHINERY = ("reproduction", "plotting", "diagnostics", "exercises", "__main__")
 
 

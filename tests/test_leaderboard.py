@@ -61,7 +61,21 @@ def test_the_table_says_what_it_compares(folder):
     assert leaderboard_table(folder) == ""  # the paper's methods alone: Table 2 says it already
 
 
+def test_a_soap_run_is_a_method_of_its_own(folder):
+    # M1's files with their optimiser set to SOAP: a row of its own, "M1+soap", paired with M4 like any other.
+    for seed, error in enumerate(M4):
+        data = json.loads((RESULTS / f"helmholtz_M1_paper_seed{seed}.json").read_text())
+        data.update(rel_l2=error / 2, optimizer="soap")
+        if data.get("identity") is not None:
+            data["identity"]["optimizer"] = "soap"
+        (folder / f"helmholtz_M1_paper_soap_seed{seed}.json").write_text(json.dumps(data))
+    board = {r["method"]: r for r in leaderboard(load_results(folder))}
+    assert set(board) == {"M4", "mlp+relobralo", "GN2", "M1+soap"}
+    assert board["M1+soap"]["family"] == "optimizer" and board["M1+soap"]["vs_baseline"] == pytest.approx(0.5)
+
+
 def test_families():
+    assert family("M1", "soap") == "optimizer" and family("M2", "soap") == "magnitudes + optimizer"
     assert family("M1") == "none" and family("M3") == "network" and family("rwf_fourier+fixed") == "network"
     assert family("M2") == "magnitudes" and family("M4") == "magnitudes + network"
     assert family("mlp+relobralo") == "magnitudes" and family("mlp+softadapt") == "magnitudes"

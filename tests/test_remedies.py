@@ -13,6 +13,7 @@ from pinn_tutorial import Helmholtz, Trainer, build
 from pinn_tutorial.config import Budget, ConfigError
 from pinn_tutorial.diagnostics import ntk_trace
 from pinn_tutorial.problems import get_problem
+from pinn_tutorial.soap import soap
 from pinn_tutorial.tangent_kernel import PointValues, diagonal_means, pointwise
 from pinn_tutorial.weighting import (
     WEIGHTINGS,
@@ -93,6 +94,49 @@ def test_ntk_weighting_is_refused_before_any_work_where_the_loss_cannot_be_mappe
     net, weighting = build("mlp+ntk", problem, layers=LAYERS)
     with pytest.raises(ConfigError, match="derivatives='auto'"):
         Trainer(problem, net, weighting, budget=BUDGET, derivatives="autograd", progress=False)
+
+
+# -- SOAP (Vyas et al. 2024, Algorithm 3), the optimiser --------------------------------------------------------
+def test_soap_steps_along_the_gradient_with_its_singular_values_set_to_one():
+    # A constant gradient G = U S V^T: Adam in G's eigenbasis steps W by -lr U V^T (Adam's -lr sign(G) rotated), after
+    # a first step that only builds the basis; a bias (a vector) takes Adam's own step, -lr sign(g).
+    g_w = torch.tensor([[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]], dtype=torch.float64)
+    g_b = torch.tensor([0.5, -2.0], dtype=torch.float64)
+    w = torch.zeros(3, 2, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optimizer, lr = soap([w, b], lr=0.1), 0.1
+    u, _, v_t = torch.linalg.svd(g_w, full_matrices=False)
+    moves = []
+    for _ in range(3):
+        before = (w.detach().clone(), b.detach().clone())
+        w.grad, b.grad = g_w.clone(), g_b.clone()
+        optimizer.step()
+        moves.append((w.detach() - before[0], b.detach() - before[1]))
+    assert moves[0][0].abs().max() == 0 and moves[0][1].abs().max() == 0
+    for move_w, move_b in moves[1:]:
+        torch.testing.assert_close(move_w, -lr * u @ v_t, rtol=0, atol=1e-6)
+        torch.testing.assert_close(move_b, -lr * torch.sign(g_b), rtol=0, atol=1e-6)
+
+
+def test_a_soap_run_resumes_as_if_uninterrupted_and_refuses_an_adam_form(tmp_path):
+    def run(**options):
+        problem = Helmholtz()
+        net, weighting = build("M1", problem, seed=0, layers=LAYERS)
+        return Trainer(problem, net, weighting, budget=BUDGET, progress=False, device="cpu", compile="off",
+                       optimizer="soap", **options)
+
+    whole = run().run()
+
+    def interrupt(trainer, step):
+        if step == 2:
+            trainer._interrupted = True
+
+    with pytest.raises(KeyboardInterrupt):
+        run(checkpoint=tmp_path / "run.pt", callback=interrupt).run()
+    resumed = run(checkpoint=tmp_path / "run.pt").run(resume=True)
+    assert resumed.losses == whole.losses and resumed.rel_l2 == whole.rel_l2
+    with pytest.raises(ConfigError, match="takes none"):
+        run(adam="tf1")
 
 
 # -- PCGrad (Yu et al. 2020, Algorithm 1) ------------------------------------------------------------------------

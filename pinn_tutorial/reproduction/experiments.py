@@ -48,7 +48,7 @@ from ..methods import (
 from ..metrics import relative_l2
 from ..networks import ARCHITECTURES, GATED_VARIANTS
 from ..problems import PROBLEMS, Problem, get_problem
-from ..training import ADAM_FORMS, History, NonFiniteLossError, Trainer, TrainingLoop
+from ..training import ADAM_FORMS, OPTIMIZERS, History, NonFiniteLossError, Trainer, TrainingLoop
 from ..weighting import ANNEALING_FORMS, POOLINGS, WEIGHTINGS, Weighting, weighting_parameters
 from .paper import reported_for_network
 
@@ -101,7 +101,9 @@ class Setting:
     the budget, "run": after it); ``stem`` and ``label``: its part of the file name and its text in the table when it
     departs from its default; ``applies``: whether it changes this run (a setting that does not is refused away from
     its default); ``weighting_parameter``/``network_parameter``: the constructor parameter it sets (and how its
-    value maps to that parameter's); ``identity``: whether it tells runs apart; ``named``: its part of the file name
+    value maps to that parameter's); ``identity``: whether it tells runs apart, always (True), never (False), or
+    only away from its default ("departing": a setting added after runs were recorded, so that every earlier run
+    keeps its identity, as a problem's later parameter keeps its ``repr``); ``named``: its part of the file name
     shows even at its default (Algorithm 1's form: ``M2-code``); ``kind``: its name in an error message.
     """
 
@@ -116,7 +118,7 @@ class Setting:
     applies: Callable[[Experiment], bool] | None = None
     weighting_parameter: tuple[str, Callable[[Any], Any]] | None = None
     network_parameter: str | None = None
-    identity: bool = True
+    identity: bool | str = True
     named: bool = False
     kind: str = ""
 
@@ -202,6 +204,11 @@ class Experiment:
         "torch", kind="Adam form", choices=lambda: ADAM_FORMS, stem=lambda v, exp: "_tf1-adam",
         label=lambda v, exp: "TF1 Adam epsilon",
         help="Adam's epsilon as PyTorch adds it ('torch', default) or as TensorFlow 1 does ('tf1')")
+    optimizer: str = setting(
+        "adam", kind="optimizer", choices=lambda: OPTIMIZERS, stem=lambda v, exp: f"_{v}",
+        label=lambda v, exp: f"{v.upper()} optimizer", identity="departing",
+        help="the optimiser: Adam, as the paper ('adam', default), or SOAP ('soap', Vyas et al. 2024), Adam in "
+             "Shampoo's eigenbasis; SOAP runs train one at a time, never as an ensemble")
     pooling: str | None = setting(
         choices=lambda: POOLINGS, stem=lambda v, exp: f"_pooling-{v.replace('_', '-')}",
         label=lambda v, exp: f"Algorithm 1 pooled by {v}", applies=_has_weighting_parameter("pooling"),
@@ -240,6 +247,9 @@ class Experiment:
             value = getattr(self, f.name)
             if declared.choices is not None and value is not None:
                 choose(declared.kind or f.name.replace("_", " "), value, declared.choices())
+        if self.optimizer != "adam" and self.adam != "torch":
+            raise ConfigError(f"--adam {self.adam} is a form of Adam's epsilon; the {self.optimizer} optimizer "
+                              "takes none")
         for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH), ("steps", MAX_STEPS)):
             value = getattr(self, name)  # bounded before a list of layers is made
             if value is not None and not (is_whole(value) and 1 <= value <= most):
@@ -358,7 +368,7 @@ class Experiment:
         table's groups and ``reproduce``'s check of a finished run all read it from here."""
         found: dict[str, Any] = {}
         for f, declared in settings(type(self)):
-            if not declared.identity:
+            if not declared.identity or (declared.identity == "departing" and not self._departs(f)):
                 continue
             if f.name in ("width", "depth"):
                 found["layers"] = self.layers()
@@ -643,7 +653,7 @@ def run_experiment(exp: Experiment, out: str | Path, resume: bool = True,
     check_targets(out / f"{exp.stem()}.json", out / "checkpoints" / f"{exp.stem()}.pt")
     trainer = Trainer(problem, net, weighting, budget=budget, seed=exp.seed, steps=exp.steps, device=device,
                       checkpoint=out / "checkpoints" / f"{exp.stem()}.pt", progress=progress,
-                      derivatives=exp.derivatives, callback=callback, adam=exp.adam,
+                      derivatives=exp.derivatives, callback=callback, adam=exp.adam, optimizer=exp.optimizer,
                       identity=trainer_identity(exp.identity()))
     history = trainer.run(resume=resume)
     result = _result(exp, problem, net, weighting, history, trainer.predict(trainer.x_eval), trainer, None)
@@ -654,9 +664,10 @@ def run_experiment(exp: Experiment, out: str | Path, resume: bool = True,
 def ensemble_key(exp: Experiment) -> tuple | None:
     """Runs with one key can train as one ensemble: one problem, network, budget, path and Adam;
     they differ in seed, weighting (M1 with M2, M3 with M4) and input scaling only. None: the
-    run trains alone (the reference path, or a problem with nested autograd in its loss)."""
+    run trains alone (the reference path, a problem with nested autograd in its loss, or SOAP, whose
+    preconditioner of a stacked tensor would mix the members)."""
     problem = make_problem(exp.problem, exp.params)
-    if exp.derivatives != "auto" or not problem.compilable:
+    if exp.derivatives != "auto" or not problem.compilable or exp.optimizer != "adam":
         return None
     return (exp.problem, tuple(sorted(exp.params.items())), exp.arch, exp.variant,
             tuple(exp.layers(problem)), exp.budget, exp.steps, exp.adam)
@@ -736,7 +747,7 @@ def _not_a_result(data: object) -> str | None:
     optional = {
         "width": _is_count, "depth": _is_count, "rel_l2_spectral": is_finite,
         "form": _is_text, "variant": _is_text, "derivatives": _is_text, "lambda_update": _is_text,
-        "input_scaling": _is_text, "adam": _is_text, "pooling": _is_text,
+        "input_scaling": _is_text, "adam": _is_text, "optimizer": _is_text, "pooling": _is_text,
         "params": lambda v: isinstance(v, dict) and all(isinstance(k, str) and is_finite(x) for k, x in v.items()),
         "layers": lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_count(n) for n in v),
         "ensemble": lambda v: isinstance(v, dict) and _is_count(v.get("size")) and v["size"] >= 1

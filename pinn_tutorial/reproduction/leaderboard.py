@@ -26,15 +26,24 @@ BASELINE = "M4"  # the paper's best method, what a later remedy has to beat
 LEADERBOARD_PROBLEMS = ("helmholtz", "klein_gordon", "cavity_stream")
 
 
-def family(method: str) -> str:
+def family(method: str, optimizer: str = "adam") -> str:
     """What a method corrects: "directions" (gradient surgery), "magnitudes" (a weighting that moves the
-    lambda_i), "network" (fixed weights on a network other than the plain MLP), or "none" (the plain PINN)."""
+    lambda_i), "network" (fixed weights on a network other than the plain MLP), or "none" (the plain PINN); with
+    "optimizer" where it steps with another optimiser than the paper's Adam (``soap``)."""
     arch, weighting = resolve_method(method)
     if issubclass(WEIGHTINGS[weighting], GradientSurgery):
-        return "directions"
-    if weighting != "fixed":
-        return "magnitudes" + ("" if arch == "mlp" else " + network")
-    return "none" if arch == "mlp" else "network"
+        parts = ["directions"]
+    elif weighting != "fixed":
+        parts = ["magnitudes"] + ([] if arch == "mlp" else ["network"])
+    else:
+        parts = [] if arch == "mlp" else ["network"]
+    parts += [] if optimizer == "adam" else ["optimizer"]
+    return " + ".join(parts) or "none"
+
+
+def optimizer_of(row: dict) -> str:
+    """The optimiser of a row of ``paper_tables.summarise`` (files older than the setting ran Adam)."""
+    return row["identity"].get("optimizer") or "adam"
 
 
 def leaderboard(results: list[dict], baseline: str = BASELINE) -> list[dict]:
@@ -43,10 +52,11 @@ def leaderboard(results: list[dict], baseline: str = BASELINE) -> list[dict]:
     ``paired_seeds``, ``vs_baseline`` with its 95% interval (``vs_low``, ``vs_high``) and p-value
     (``vs_p_value``), ``reading`` ("lower", "higher", "no detectable change", "-" with fewer than two paired seeds)
     and ``vs_differs_holm``, whether it still differs after Holm's adjustment over the table's comparisons.
-    Sorted by problem, then geometric mean."""
+    A row whose only departure from the default settings is its optimiser (SOAP) is a method of its own: its
+    ``method`` is the preset's with the optimiser's name, ``M1+soap``. Sorted by problem, then geometric mean."""
     chosen = [r for r in results if r["problem"] in LEADERBOARD_PROBLEMS and r["budget"] == "paper"
               and r["steps"] == PAPER_STEPS]
-    rows = [r for r in summarise(chosen) if r["setting"] == ""]
+    rows = [r for r in summarise(chosen) if set(r["departs"]) <= {"optimizer"}]
     errors: dict[tuple, dict[int, float]] = defaultdict(dict)
     for r in chosen:
         errors[group_of(r)][r["seed"]] = r["rel_l2"]
@@ -56,7 +66,9 @@ def leaderboard(results: list[dict], baseline: str = BASELINE) -> list[dict]:
         base = errors.get((row["problem"], baseline, "", "paper", PAPER_STEPS), {})
         seeds = sorted(set(ours) & set(base))
         ratio = paired_ratio([ours[s] for s in seeds], [base[s] for s in seeds]) if seeds else None
-        board.append({**row, "family": family(row["method"]), "paired_seeds": seeds,
+        optimizer = optimizer_of(row)
+        board.append({**row, "method": row["method"] + ("" if optimizer == "adam" else f"+{optimizer}"),
+                      "family": family(row["method"], optimizer), "paired_seeds": seeds,
                       "vs_baseline": ratio.ratio if ratio else math.nan,
                       "vs_low": ratio.low if ratio else math.nan, "vs_high": ratio.high if ratio else math.nan,
                       "vs_p_value": ratio.p_value if ratio else math.nan,
@@ -66,7 +78,6 @@ def leaderboard(results: list[dict], baseline: str = BASELINE) -> list[dict]:
         row["vs_differs_holm"] = differs
     board.sort(key=lambda r: (LEADERBOARD_PROBLEMS.index(r["problem"]), r["gmean"]))
     return board
-
 
 
 def format_leaderboard(board: list[dict], baseline: str = BASELINE) -> str:
