@@ -5,7 +5,7 @@
 - M3: the gated ``ModifiedMLP`` with fixed weights;
 - M4: the gated network with learning-rate annealing.
 
-Two presets from later work, for comparison (the book's last chapter):
+Two presets from later work, for comparison (chapter 13, magnitudes):
 
 - GN2: the MLP with gradient-norm weighting (``GradientNormWeighting``), to set beside M2;
 - GN4: the gated network with gradient-norm weighting, to set beside M4.

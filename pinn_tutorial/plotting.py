@@ -678,3 +678,79 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
     right.set_xlabel("ours / paper: green consistent, red higher, blue lower; grey: one seed; hatched: no runs",
                      fontsize=7)
     return [left, right]
+
+
+# -- Part IV: the later remedies against M4, and the gradients' directions --------------------------------------
+
+# The colour of each family of the leaderboard (``reproduction.leaderboard.family``): what a remedy corrects.
+FAMILY_COLOURS = {"none": "tab:gray", "magnitudes": "tab:blue", "magnitudes + network": "tab:purple",
+                  "network": "tab:green", "directions": "tab:orange"}
+
+
+def plot_leaderboard(rows: Sequence[dict], ax: Axes | None = None, baseline: str = "M4") -> Axes:
+    """The leaderboard (the rows of ``reproduction.leaderboard.leaderboard``) as a figure: one column per method and
+    problem, the geometric mean of its error over ``baseline``'s, paired by seed, with its 95% interval, on a log
+    axis with the line "= baseline" at 1; the colour is the method's family (``FAMILY_COLOURS``). The baseline's
+    own rows, and rows with no seed in common with it, have no ratio and are left out. Problems are separated by
+    a dotted line and named above their columns, in the order of the rows.
+    """
+    drawn = [r for r in rows if r["method"] != baseline and math.isfinite(r["vs_baseline"])]
+    if not drawn:
+        raise ValueError(f"no row with a ratio to {baseline}: pass the rows of leaderboard.leaderboard, with runs "
+                         f"paired by seed with {baseline}'s")
+    problems = list(dict.fromkeys(r["problem"] for r in drawn))
+    drawn.sort(key=lambda r: problems.index(r["problem"]))  # each problem's columns together, rows' order kept
+    ax = _axes(ax, (max(5.0, 0.55 * len(drawn) + 2.0), 3.8))
+    x, position, previous = [], -1.0, None
+    for r in drawn:
+        position += 1.0 if r["problem"] == previous or previous is None else 1.8
+        if previous is not None and r["problem"] != previous:
+            ax.axvline(position - 0.9, color="grey", ls=":", lw=0.8)
+        x.append(position)
+        previous = r["problem"]
+    ratios = [r["vs_baseline"] for r in drawn]
+    for family in dict.fromkeys(r["family"] for r in drawn):
+        chosen = [i for i, r in enumerate(drawn) if r["family"] == family]
+        ax.errorbar(np.array([x[i] for i in chosen]), np.array([ratios[i] for i in chosen], dtype=float),
+                    yerr=_bars([ratios[i] for i in chosen], [drawn[i]["vs_low"] for i in chosen],
+                               [drawn[i]["vs_high"] for i in chosen]),
+                    fmt="o", ms=6, capsize=3, lw=1.5, color=FAMILY_COLOURS.get(family, "black"), label=family,
+                    zorder=3)
+    ax.axhline(1, color="black", ls="--", lw=1, label=f"= {baseline}", zorder=1)
+    ax.set_xticks(x, [r["method"] for r in drawn], rotation=60, ha="right", fontsize=8)
+    ax.set_xlim(min(x) - 0.7, max(x) + 0.7)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"error / {baseline}'s (paired by seed)")
+    for problem in problems:
+        columns = [xi for xi, r in zip(x, drawn) if r["problem"] == problem]
+        ax.text(sum(columns) / len(columns), 1.02, problem, transform=ax.get_xaxis_transform(), ha="center",
+                va="bottom", fontsize=9)
+    ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_conflicts(study, axes: Sequence[Axes] | None = None) -> list[Axes]:
+    """A conflict study (``reproduction.studies.ConflictStudy``: the plain PINN's gradients over training, per
+    problem) in two panels. Left: the magnitudes, ||g_r|| / ||g_i|| for each weighted term i, on a log axis with
+    the balance at 1. Right: the directions, cos(g_r, g_i), with 0 (orthogonal; below it the terms conflict).
+    One colour per problem, one line style per term."""
+    left, right = _panels(axes, 2, size=(4.6, 3.4))
+    styles = ["-", "--", ":", "-."]
+    for k, run in enumerate(study.runs):
+        for j, term in enumerate(run.norm_ratio):
+            style = {"color": f"C{k}", "ls": styles[j % len(styles)], "lw": 1.2,
+                     "label": f"{run.problem}, {term}"}
+            left.plot(run.steps, run.norm_ratio[term], **style)
+            right.plot(run.steps, run.cosine[term], **style)
+    left.axhline(1, color="black", lw=0.8)
+    left.set_yscale("log")
+    left.set_xlabel("step")
+    left.set_ylabel(r"$\|g_r\| / \|g_i\|$")
+    left.set_title("magnitudes", fontsize=10)
+    right.axhline(0, color="black", lw=0.8)
+    right.set_ylim(-1.05, 1.05)
+    right.set_xlabel("step")
+    right.set_ylabel(r"$\cos(g_r, g_i)$")
+    right.set_title("directions (below 0: in conflict)", fontsize=10)
+    right.legend(fontsize=7)
+    return [left, right]

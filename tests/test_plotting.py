@@ -276,3 +276,52 @@ def test_table2_one_point_per_measured_cell_and_the_grid_with_absent_cells():
     assert colours.count("#ffffff") == 4 * len(HELMHOLTZ_TABLE2) - 5  # the cells without runs, drawn absent
     assert colours[4 * 1 + 0] == VERDICT_COLOURS[row_of[3, 50, "M1"]["verdict"]]  # 3 x 50 is Table 2's second row
     assert colours[4 * 8 + 3] == VERDICT_COLOURS["-"]  # 7 x 100 M4, one seed: untested
+
+
+def _board_row(problem, method, family, ratio, low, high):
+    return {"problem": problem, "method": method, "family": family, "vs_baseline": ratio, "vs_low": low,
+            "vs_high": high}
+
+
+def test_leaderboard_one_point_per_method_coloured_by_family_without_the_baseline():
+    from pinn_tutorial.plotting import FAMILY_COLOURS, plot_leaderboard
+
+    nan = float("nan")
+    rows = [_board_row("helmholtz", "M4", "magnitudes + network", nan, nan, nan),
+            _board_row("helmholtz", "mlp+config", "directions", 2.4, 1.8, 3.2),
+            _board_row("helmholtz", "M2", "magnitudes", 4.0, 3.1, 5.1),
+            _board_row("klein_gordon", "M2", "magnitudes", 3.5, 2.3, 5.4),
+            _board_row("klein_gordon", "mlp+pcgrad", "directions", 8.9, 5.7, 14.0),
+            _board_row("klein_gordon", "GN2", "magnitudes", nan, nan, nan)]  # no seed in common with M4
+    ax = plot_leaderboard(rows)
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["mlp+config", "M2", "M2", "mlp+pcgrad"]
+    bars = {c.get_label(): c for c in ax.containers}
+    assert set(bars) == {"directions", "magnitudes"}
+    np.testing.assert_allclose(bars["directions"].lines[0].get_ydata(), [2.4, 8.9])
+    np.testing.assert_allclose(bars["magnitudes"].lines[0].get_ydata(), [4.0, 3.5])
+    low_high = [(s[0][1], s[1][1]) for s in bars["magnitudes"].lines[2][0].get_segments()]
+    np.testing.assert_allclose(low_high, [(3.1, 5.1), (2.3, 5.4)])
+    assert matplotlib.colors.same_color(bars["directions"].lines[0].get_color(), FAMILY_COLOURS["directions"])
+    assert any(line.get_label() == "= M4" and line.get_ydata()[0] == 1 for line in ax.get_lines())
+    assert {t.get_text() for t in ax.texts} == {"helmholtz", "klein_gordon"}
+    with pytest.raises(ValueError, match="ratio to M4"):
+        plot_leaderboard(rows[:1])
+
+
+def test_conflicts_one_line_per_problem_and_term_in_each_panel():
+    from pinn_tutorial.plotting import plot_conflicts
+    from pinn_tutorial.reproduction.studies import ConflictHistory, ConflictStudy
+
+    runs = [ConflictHistory("helmholtz", "M1", "t", 0, [0, 10], {"boundary": [30.0, 20.0]},
+                            {"boundary": [0.1, -0.2]}, [0.1, -0.2], 0.5),
+            ConflictHistory("klein_gordon", "M1", "t", 0, [0, 10], {"boundary": [5.0, 60.0], "initial": [2.0, 9.0]},
+                            {"boundary": [-0.3, 0.2], "initial": [0.4, -0.1]}, [0.0, 0.0], 0.9)]
+    left, right = plot_conflicts(ConflictStudy("t", 0, runs))
+    lines = [line for line in left.get_lines() if line.get_label().startswith(("helmholtz", "klein"))]
+    assert [line.get_label() for line in lines] == ["helmholtz, boundary", "klein_gordon, boundary",
+                                                   "klein_gordon, initial"]
+    np.testing.assert_allclose(lines[2].get_ydata(), [2.0, 9.0])
+    cosines = [line for line in right.get_lines() if line.get_label() == "klein_gordon, boundary"]
+    np.testing.assert_allclose(cosines[0].get_ydata(), [-0.3, 0.2])
+    assert left.get_yscale() == "log" and right.get_ylim() == (-1.05, 1.05)

@@ -1,4 +1,4 @@
-r"""Chapter 13's exercise on causal training: the weights of the time chunks.
+r"""Chapter 15's exercise on causal training: the weights of the time chunks.
 
 The learner writes ``causal_weights(chunk_losses, epsilon)``: from the residual losses L_r(t_1), ..., L_r(t_M) of
 the M time chunks, in time order, it returns
@@ -19,7 +19,7 @@ from ..problems import KleinGordon
 from ..problems.causal import CausalTraining
 from . import CaseFailed, CheckResult, expect_close, run_cases
 
-NAME = "ch13-causal-weights"
+NAME = "ch15-causal-weights"
 
 FORMULA = "w_i = exp(-epsilon * (L_1 + ... + L_{i-1})): the losses of the chunks before chunk i, times -epsilon."
 

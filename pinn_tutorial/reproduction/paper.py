@@ -63,7 +63,7 @@ KLEIN_GORDON_TRAIN_TIME_S: dict[str, float] = {"M1": 200, "M2": 200, "M3": 760, 
 KLEIN_GORDON_TEXT_INITIAL_DATA: dict[str, float] = {"g1": 0.0, "g2": 0.0}
 KLEIN_GORDON_TEXT_INITIAL_DATA_SOURCE = "section 3.2, the text of the Klein-Gordon benchmark"
 
-# Later work (the book's last chapter), not this paper: the causality paper's authors' code (Wang, Sankaran &
+# Later work (chapter 15), not this paper: the causality paper's authors' code (Wang, Sankaran &
 # Perdikaris, repository PredictiveIntelligenceLab/CausalPINNs, KS/Causal_PINNs_KS.py) trains with causal weights
 # w_i = exp(-epsilon sum_{j<i} L_r(t_j)) for each epsilon of this list in turn (``tol_list``; its chaotic-regime
 # script KS/chaotic_KS.py starts at 1e-3 instead), and ends a stage once every w_i exceeds 0.99
