@@ -95,7 +95,8 @@ def format_leaderboard(board: list[dict], baseline: str = BASELINE) -> str:
     header = ["problem", "method", "corrects", "seeds", "GM error", "95% interval of GM",
               f"over {baseline} (95% interval)", "paired seeds", f"against {baseline}", "s/run"]
     tested = sum(not math.isnan(r["vs_p_value"]) and r["method"] != baseline for r in board)
-    note = (f"Paper budget (40,000 steps), default settings, final iterate. GM: geometric mean of the relative L2 "
+    note = (f"Paper budget (40,000 steps), default settings (a method +soap: SOAP in place of Adam, nothing else "
+            f"changed), final iterate. GM: geometric mean of the relative L2 "
             f"errors over the seeds. over {baseline}: the geometric mean of error / {baseline}'s error over the seeds "
             f"both ran (the same initialisation and points), with its t interval; lower or higher where the interval "
             f"excludes 1, (Holm) where that survives Holm's adjustment for the {tested} comparisons. s/run: a run's "
