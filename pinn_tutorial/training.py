@@ -59,6 +59,15 @@ OPTIMIZERS = ("adam", "soap")
 ADAM_EPSILON = 1e-8  # the default of both
 
 
+def check_optimizer(optimizer: str, adam: str) -> str:
+    """``optimizer`` if it is one of ``OPTIMIZERS`` and ``adam`` (a form of Adam's epsilon) applies to it; else a
+    ConfigError naming the choices or the conflict."""
+    choose("optimizer", optimizer, OPTIMIZERS)
+    if optimizer != "adam" and adam != "torch":
+        raise ConfigError(f"adam={adam!r} is a form of Adam's epsilon; the {optimizer} optimizer takes none")
+    return optimizer
+
+
 class NonFiniteLossError(FloatingPointError):
     """A loss term or weight became NaN or infinite; the message names the step and the term."""
 
@@ -143,9 +152,7 @@ class TrainingLoop:
                  callback: Callable[[TrainingLoop, int], None] | None, adam: str, identity: dict | None,
                  optimizer: str = "adam"):
         self.adam = choose("Adam form", adam, ADAM_FORMS)
-        self.optimizer_name = choose("optimizer", optimizer, OPTIMIZERS)
-        if optimizer != "adam" and adam != "torch":
-            raise ConfigError(f"adam={adam!r} is a form of Adam's epsilon; {optimizer} takes none")
+        self.optimizer_name = check_optimizer(optimizer, adam)
         self.problem = problem
         self.budget = get_budget(budget)
         problem.check_batch_size(self.budget.batch_size)  # before any work, not at the first step

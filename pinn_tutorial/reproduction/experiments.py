@@ -48,7 +48,15 @@ from ..methods import (
 from ..metrics import relative_l2
 from ..networks import ARCHITECTURES, GATED_VARIANTS
 from ..problems import PROBLEMS, Problem, get_problem
-from ..training import ADAM_FORMS, OPTIMIZERS, History, NonFiniteLossError, Trainer, TrainingLoop
+from ..training import (
+    ADAM_FORMS,
+    OPTIMIZERS,
+    History,
+    NonFiniteLossError,
+    Trainer,
+    TrainingLoop,
+    check_optimizer,
+)
 from ..weighting import ANNEALING_FORMS, POOLINGS, WEIGHTINGS, Weighting, weighting_parameters
 from .paper import reported_for_network
 
@@ -247,9 +255,7 @@ class Experiment:
             value = getattr(self, f.name)
             if declared.choices is not None and value is not None:
                 choose(declared.kind or f.name.replace("_", " "), value, declared.choices())
-        if self.optimizer != "adam" and self.adam != "torch":
-            raise ConfigError(f"--adam {self.adam} is a form of Adam's epsilon; the {self.optimizer} optimizer "
-                              "takes none")
+        check_optimizer(self.optimizer, self.adam)
         for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH), ("steps", MAX_STEPS)):
             value = getattr(self, name)  # bounded before a list of layers is made
             if value is not None and not (is_whole(value) and 1 <= value <= most):
