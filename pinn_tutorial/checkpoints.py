@@ -24,9 +24,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import torch
+
+from .config import is_finite
 
 try:  # POSIX; elsewhere runs are not locked (two commands on one run then each write whole files)
     import fcntl
@@ -191,3 +193,32 @@ def saved_step(path: Path) -> int | None:
         return int(torch.load(path, map_location="cpu", weights_only=True)["step"])
     except Exception:  # noqa: BLE001 - only used to word an error message about another failure
         return None
+
+
+def check_history(history: Any) -> Any:
+    """``history`` (a ``training.History`` read back from a file) if every entry fits: each logged series a list of
+    numbers, one per logged step, the errors one per evaluation, the wall time a time in seconds; else a
+    ``TypeError`` or ``ValueError`` naming the entry that does not."""
+    series = [("steps", history.steps), ("lr", history.lr), ("eval_steps", history.eval_steps),
+              ("rel_l2", history.rel_l2)]
+    for name in ("losses", "weights"):
+        if not isinstance(getattr(history, name), dict):
+            raise TypeError(f"history {name} is not a mapping of terms to lists")
+        series += [(f"{name}[{term!r}]", values) for term, values in getattr(history, name).items()]
+    for name, values in series:
+        if not (isinstance(values, list) and all(isinstance(v, (int, float)) for v in values)):
+            raise TypeError(f"history {name} is not a list of numbers")
+    if not isinstance(history.diagnostics, list):
+        raise TypeError("history diagnostics is not a list")
+    wall_s = history.wall_s
+    if not (is_finite(wall_s) and wall_s >= 0):
+        raise ValueError(f"history wall_s is {wall_s!r}, not a time in seconds")
+    # One entry per logged step in every logged series, one per evaluation in the errors: a history with an
+    # entry missing (an edited or older file) would resume into series that no longer line up.
+    logged = [(name, values) for name, values in series if name not in ("eval_steps", "rel_l2")]
+    for name, values in logged + [("rel_l2", history.rel_l2)]:
+        expected = len(history.eval_steps) if name == "rel_l2" else len(history.steps)
+        if len(values) != expected:
+            raise ValueError(f"history {name} has {len(values)} entries for {expected} "
+                             f"{'evaluations' if name == 'rel_l2' else 'logged steps'}")
+    return history

@@ -73,6 +73,8 @@ class EnsembleTrainer(TrainingLoop):
         kinds = {architecture(net) for net in nets}
         if len(kinds) != 1:
             raise ValueError(f"the members of an ensemble share one architecture, got {len(kinds)} different ones")
+        if len({w.weighs_points for w in weightings}) > 1:
+            raise ValueError("the members of an ensemble either all weigh points (weighting.pointwise) or none does")
         if not problem.compilable:
             raise ValueError(f"{problem.name}'s loss takes nested autograd, which torch.func cannot map over "
                              "members: train its runs one by one")
@@ -114,10 +116,15 @@ class EnsembleTrainer(TrainingLoop):
     def _member_losses(self, params: dict, buffers: dict, batch: dict) -> dict[str, torch.Tensor]:
         return functional_call(self._loss_terms, (params, buffers), (batch,))
 
-    def _sample(self) -> dict[str, torch.Tensor]:
-        """Each member's batch from its own generator, stacked along a leading member axis."""
-        batches = [self.problem.sample(self.budget.batch_size, g) for g in self.generators]
+    def _stack(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """The members' batches stacked along a leading member axis."""
         return {k: torch.stack([b[k] for b in batches]).to(self.device, non_blocking=True) for k in batches[0]}
+
+    def _point_squares(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        from .weighting.pointwise import members_point_squares
+
+        return members_point_squares(self.problem, self._loss_terms.net, self.params, self.buffers, batch,
+                                     members=self.size)
 
     def _losses_and_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict | None]:
         """The losses (E,) per term, with their per-term gradients from the compiled graph; the eager losses and

@@ -97,31 +97,11 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
-        """The history ``to_dict`` wrote; a ``TypeError`` or ``ValueError`` naming the entry that does not fit."""
-        history = cls(**data)
-        series = [("steps", history.steps), ("lr", history.lr), ("eval_steps", history.eval_steps),
-                  ("rel_l2", history.rel_l2)]
-        for name in ("losses", "weights"):
-            if not isinstance(getattr(history, name), dict):
-                raise TypeError(f"history {name} is not a mapping of terms to lists")
-            series += [(f"{name}[{term!r}]", values) for term, values in getattr(history, name).items()]
-        for name, values in series:
-            if not (isinstance(values, list) and all(isinstance(v, (int, float)) for v in values)):
-                raise TypeError(f"history {name} is not a list of numbers")
-        if not isinstance(history.diagnostics, list):
-            raise TypeError("history diagnostics is not a list")
-        wall_s = history.wall_s
-        if not (is_finite(wall_s) and wall_s >= 0):
-            raise ValueError(f"history wall_s is {wall_s!r}, not a time in seconds")
-        # One entry per logged step in every logged series, one per evaluation in the errors: a history with an
-        # entry missing (an edited or older file) would resume into series that no longer line up.
-        logged = [(name, values) for name, values in series if name not in ("eval_steps", "rel_l2")]
-        for name, values in logged + [("rel_l2", history.rel_l2)]:
-            expected = len(history.eval_steps) if name == "rel_l2" else len(history.steps)
-            if len(values) != expected:
-                raise ValueError(f"history {name} has {len(values)} entries for {expected} "
-                                 f"{'evaluations' if name == 'rel_l2' else 'logged steps'}")
-        return history
+        """The history ``to_dict`` wrote; a ``TypeError`` or ``ValueError`` naming the entry that does not fit
+        (``checkpoints.check_history``)."""
+        from . import checkpoints
+
+        return checkpoints.check_history(cls(**data))
 
 
 # What stops a run as Ctrl-C does (finish the step, save, stop): Ctrl-C itself; SIGTERM, what an IDE's stop button,
@@ -199,7 +179,8 @@ class TrainingLoop:
         return chosen
 
     # -- what a backend supplies -----------------------------------------------------------
-    # nets (the members' modules); _trained (name -> the tensor Adam steps); _sample() -> batch;
+    # nets (the members' modules); _trained (name -> the tensor Adam steps); generators (the members' samplers');
+    # _stack(batches) -> batch; _point_squares(batch) -> set -> (E, N);
     # _losses_and_gradients(batch) -> (losses, gradients or None); _weighted_gradient(losses); _combine(gradients);
     # _set_gradients(combined); _member_slice(tensor, e); _kernel_diagonal_means(batch, names) -> term -> (E,);
     # _predict(e, x); _member_state(); _restore_members(state).
@@ -215,6 +196,10 @@ class TrainingLoop:
         Adam step, or, with ``after_step``, the context at the new parameters on the same batch.
         """
         batch = self._sample()
+        if self.weightings[0].weighs_points:
+            from .weighting.pointwise import weigh_points
+
+            batch = weigh_points(self, batch)
         losses, gradients = self._losses_and_gradients(batch)
         self._check_finite(losses)
         updating = [e for e in range(self.size) if self.active[e] and self.weightings[e].updates_at(self.step)]
@@ -227,6 +212,11 @@ class TrainingLoop:
         if after:
             self._update_weights(after, batch, *self._losses_and_gradients(batch))
         return {t: v.detach() for t, v in losses.items()}
+
+    def _sample(self) -> dict[str, torch.Tensor]:
+        """Every member's batch, drawn by its weighting from its own generator (a fresh one, or from a pool)."""
+        return self._stack([w.sample(self.problem, self.budget.batch_size, g)
+                            for w, g in zip(self.weightings, self.generators)])
 
     def _update_weights(self, members: list[int], batch: dict[str, torch.Tensor], losses: dict[str, torch.Tensor],
                         gradients: dict | None) -> dict | None:
@@ -571,7 +561,7 @@ class Trainer(TrainingLoop):
                               "does not allow: use derivatives='auto' on a problem whose loss compiles")
         self.compiled = self._use_compile(compile, derivatives)
         self._compiled_step: CompiledStep | None = None
-        self.generator = sampler_generator(seed)
+        self.generators = [sampler_generator(seed)]
         self._trained = {f"net.{name}": p for name, p in self.net.named_parameters() if p.requires_grad}
         self.params = list(self._trained.values())
         self._statistic_names = self._parameter_names(self.net, "net.")
@@ -612,8 +602,14 @@ class Trainer(TrainingLoop):
         """The unweighted loss terms on a batch (eager, differentiable)."""
         return self.problem.losses(self.field, batch)
 
-    def _sample(self) -> dict[str, torch.Tensor]:
-        return {k: v.to(self.device) for k, v in self.problem.sample(self.budget.batch_size, self.generator).items()}
+    def _stack(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        return {k: v.to(self.device) for k, v in batches[0].items()}
+
+    def _point_squares(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        from .weighting.pointwise import point_squares
+
+        with torch.set_grad_enabled(self.derivatives == "autograd"):  # nested autograd needs the graph of u
+            return {s: q.detach() for s, q in point_squares(self.problem, self.field, batch).items()}
 
     def _losses_and_gradients(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict | None]:
         """The losses, with their per-term gradients when the compiled graph gives them (None when the run does not
@@ -659,11 +655,11 @@ class Trainer(TrainingLoop):
 
     # -- checkpoints -----------------------------------------------------------------------
     def _member_state(self) -> dict:
-        return {"net": self.net.state_dict(), "generator": self.generator.get_state()}
+        return {"net": self.net.state_dict(), "generator": self.generators[0].get_state()}
 
     def _restore_members(self, state: dict) -> None:
         self.net.load_state_dict(state["net"])
-        self.generator.set_state(state["generator"].cpu())
+        self.generators[0].set_state(state["generator"].cpu())
 
     # -- the loop --------------------------------------------------------------------------
     def run(self, resume: bool = False) -> History:

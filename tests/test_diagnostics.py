@@ -208,9 +208,9 @@ def test_monitor_records_the_initial_network_without_using_global_randomness():
     net, weighting = build("M1", problem, seed=0, layers=[2, 8, 8, 1])
     trainer = Trainer(problem, net, weighting, budget=BUDGET, device="cpu", progress=False)
     monitor = GradientMonitor(every=5, hessian=True, hessian_iterations=3)
-    rng, sampler = torch.random.get_rng_state(), trainer.generator.get_state()
+    rng, sampler = torch.random.get_rng_state(), trainer.generators[0].get_state()
     monitor.record(trainer, 0)
-    assert torch.equal(rng, torch.random.get_rng_state()) and torch.equal(sampler, trainer.generator.get_state())
+    assert torch.equal(rng, torch.random.get_rng_state()) and torch.equal(sampler, trainer.generators[0].get_state())
     monitor(trainer, 3)  # not a multiple of 5: nothing recorded
     assert monitor.steps == [0]
     assert monitor.records[0]["ratio_overall"]["boundary"] > 0

@@ -179,7 +179,7 @@ def test_a_surgery_scheme_sets_the_step_direction(name):
     trainer = Trainer(problem, net, make_weighting(name, problem.weighted_terms), budget=BUDGET, progress=False,
                       device="cpu", compile="off")
     generator = torch.Generator().manual_seed(0)
-    generator.set_state(trainer.generator.get_state())
+    generator.set_state(trainer.generators[0].get_state())
     batch = problem.sample(BUDGET.batch_size, generator)  # the batch the step will draw
     losses = problem.losses(before, batch)
     params = list(before.parameters())

@@ -37,11 +37,15 @@ from ..sampling import BoxSampler, grid
 Field = Callable[[torch.Tensor], torch.Tensor]
 Batch = dict[str, torch.Tensor]
 MAX_FREQUENCY = 1e3  # a bound on a problem's frequencies: far past what a network here resolves, far below overflow
+# A batch's key for the weights w_n of the points of set ``name``, POINT_WEIGHTS + name, where a pointwise scheme
+# (``weighting.pointwise``) puts them.
+POINT_WEIGHTS = "weights of "
 
 
-def mse(r: torch.Tensor) -> torch.Tensor:
-    """Mean squared value of a residual, (1/N) sum_n r_n^2."""
-    return r.pow(2).mean()
+def mean_squares(d: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """(1/N) sum_n w_n d_{n,c}^2 for each column c of d, shape (N, c); w_n = 1 without ``weights``."""
+    squares = d.pow(2)
+    return (squares if weights is None else weights.unsqueeze(-1) * squares).mean(dim=0)
 
 
 def check_finite(**parameters: float) -> None:
@@ -96,7 +100,8 @@ class Condition:
 
     def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
         """Its term (or terms) L on the condition's point sets of ``batch``."""
-        per_set = torch.stack([d.pow(2).mean(dim=0) for d in self.differences(net, batch)])  # (sets, c)
+        per_set = torch.stack([mean_squares(d, batch.get(POINT_WEIGHTS + name))
+                               for name, d in zip(self.points, self.differences(net, batch))])  # (sets, c)
         if isinstance(self.term, tuple):
             return dict(zip(self.term, per_set.sum(dim=0)))
         return {self.term: (per_set.sum(dim=1) if self.columns == "sum" else per_set.mean(dim=1)).sum()}
@@ -136,6 +141,8 @@ class Problem(ABC):
     annealing_pooling: str | None = None
     # Whether torch.compile can take the loss terms whole (False where nested autograd is inside).
     compilable = True
+    # Whether its loss weighs points as the batch says (POINT_WEIGHTS): the loss terms of this class do.
+    takes_point_weights = True
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -167,12 +174,12 @@ class Problem(ABC):
 
     def losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
         """The unweighted loss terms, a scalar for each name in ``terms``."""
-        return {"residual": self.residual_loss(net, batch["residual"]), **self.data_losses(net, batch)}
+        return {"residual": self.residual_loss(net, batch["residual"], batch.get(POINT_WEIGHTS + "residual")),
+                **self.data_losses(net, batch)}
 
-    def residual_loss(self, net: Field, x: torch.Tensor) -> torch.Tensor:
-        """L_r = sum_c mean_n r_c(x_n)^2."""
-        r = self.residual(net, x)
-        return r.pow(2).mean(dim=0).sum()
+    def residual_loss(self, net: Field, x: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """L_r = sum_c mean_n w_n r_c(x_n)^2, with w_n = 1 unless ``weights`` are given."""
+        return mean_squares(self.residual(net, x).reshape(len(x), -1), weights).sum()
 
     def data_losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
         """The conditions' terms (everything but the residual)."""

@@ -45,6 +45,7 @@ class CausalTraining(Problem):
         self.domain, self.conditions, self.residual = problem.domain, problem.conditions, problem.residual
         self.default_layers, self.annealing_pooling = problem.default_layers, problem.annealing_pooling
         self.compilable = problem.compilable
+        self.takes_point_weights = False  # its chunks weigh the residual already
 
     def check_batch_size(self, batch_size: int) -> None:
         """The same number of residual points in every chunk: the batch size must be a multiple of ``chunks``."""
@@ -73,8 +74,10 @@ class CausalTraining(Problem):
         before = torch.cumsum(chunk_losses.detach(), dim=0) - chunk_losses.detach()
         return torch.exp(-self.epsilon * before)
 
-    def residual_loss(self, net: Field, x: torch.Tensor) -> torch.Tensor:
-        """L_r = (1/M) sum_i w_i L_r(t_i)."""
+    def residual_loss(self, net: Field, x: torch.Tensor, weights: None = None) -> torch.Tensor:
+        """L_r = (1/M) sum_i w_i L_r(t_i); it takes no weights of points (``takes_point_weights`` is False)."""
+        if weights is not None:
+            raise ValueError("causal training weighs the residual by time chunks; it takes no weights of points")
         per_chunk = self.chunk_losses(net, x)
         return (self.causal_weights(per_chunk) * per_chunk).mean()
 

@@ -4,7 +4,8 @@ The loss is  L(theta) = L_r(theta) + sum_i lambda_i L_i(theta)  (paper Eq. 39). 
 lambda_i (``base.Weighting``); the adaptive ones move each weight towards a new estimate by the
 moving average of Eq. 41 (``base.MovingAverageWeighting``), where ``alpha`` is always the weight of
 the new estimate. Gradient surgery (``base.GradientSurgery``: PCGrad, ConFIG) weights nothing: it
-builds the step's direction from the terms' gradients itself.
+builds the step's direction from the terms' gradients itself. A pointwise scheme (``pointwise``: SA-PINN, RBA)
+weights each point of a fixed pool instead of each term.
 
 Each scheme is one module here, declared by name in ``WEIGHTINGS`` by one line below; a later
 scheme's module is imported when the scheme is first asked for.
@@ -32,6 +33,9 @@ WEIGHTINGS.declare("relobralo", f"{__name__}.relobralo:ReLoBRaLo")
 WEIGHTINGS.declare("softadapt", f"{__name__}.softadapt:SoftAdapt")
 WEIGHTINGS.declare("pcgrad", f"{__name__}.pcgrad:PCGrad")
 WEIGHTINGS.declare("config", f"{__name__}.conflict_free:ConFIG")
+WEIGHTINGS.declare("sa_pinn", f"{__name__}.sa_pinn:SelfAdaptive")
+WEIGHTINGS.declare("rba", f"{__name__}.rba:ResidualBasedAttention")
+WEIGHTINGS.declare("fixed_pool", f"{__name__}.pointwise:FixedPool")
 
 # The paper's schemes, now. So is gradient-norm weighting, because its function ``gradient_norm`` is a name of this
 # package: were the module imported later, the name would come to mean the module.

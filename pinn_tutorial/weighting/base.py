@@ -21,6 +21,7 @@ from typing import ClassVar
 import torch
 
 from ..config import ConfigError, choose
+from ..problems.base import Batch, Problem
 from ..registry import Registry
 
 Grads = Sequence[torch.Tensor]
@@ -106,6 +107,9 @@ class Weighting:
     # A scheme that reads each term's tangent kernel (``StepContext.kernel_diagonal_means``), which maps the loss with
     # torch.func: the trainer refuses it, before any work, where nested autograd is inside the loss.
     reads_tangent_kernel = False
+    # A scheme that weighs each point (``pointwise.PointwiseWeighting``): it draws the step's points (``sample``), and
+    # the trainer asks it for their weights at every step.
+    weighs_points = False
 
     def __init__(self, terms: Iterable[str], weights: dict[str, float] | None = None):
         self.terms = tuple(terms)
@@ -116,6 +120,10 @@ class Weighting:
     def total_loss(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
         """L = L_r + sum_i lambda_i L_i  (paper Eq. 39)."""
         return losses["residual"] + sum(self.weights[t] * losses[t] for t in self.terms)
+
+    def sample(self, problem: Problem, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+        """The step's points: a fresh batch of the problem's (paper's protocol)."""
+        return problem.sample(batch_size, generator)
 
     def updates_at(self, step: int) -> bool:
         """Whether ``update`` runs at this step."""

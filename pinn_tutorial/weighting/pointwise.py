@@ -1,0 +1,156 @@
+"""Pointwise weights: a weight for every collocation point, kept from step to step on a fixed pool of points.
+
+The schemes of Eq. 39 weight whole loss terms. A pointwise scheme weights each point's squared value,
+
+    L_t = sum_sets sum_c (1/N) sum_n w_n (B[u](x_n) - g(x_n))_c^2,     L_r = sum_c (1/N) sum_n w_n r_c(x_n)^2,
+
+with w_n = 1 on the point sets it leaves alone. A point's weight is a memory of that point, so the points must
+come back: the paper draws a fresh batch every step, where a weight would have nowhere to live. A run of a
+pointwise scheme therefore draws, once and from its seed, a **pool** of ``pool`` points of every point set, and at
+each step ``batch_size`` distinct points of each pool (``PointwiseWeighting.sample``). That departs from the
+paper's protocol (fresh points at every step), and the leaderboard says so; the scheme ``fixed_pool`` (all
+w_n = 1 on the same pool) measures what the pool alone changes.
+
+A scheme (``PointwiseWeighting``) keeps its own state per point, and at every step turns the squared values at
+the step's points, s_n = sum_c d_{n,c}^2 summed over the terms on the point's set (``point_squares``, at the
+parameters before the step), into the weights w_n that the step's loss uses (``weigh``). The trainer puts them
+in the batch (``problems.base.POINT_WEIGHTS``), where the problem's loss reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from ..config import ConfigError
+from ..problems import Problem
+from ..problems.base import POINT_WEIGHTS, Batch, Field
+from .base import Weighting
+
+if TYPE_CHECKING:
+    from ..training import TrainingLoop
+
+
+def point_squares(problem: Problem, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
+    """s_n for every point of every set of ``batch``, shape (N,) per set: the squared residual r(x_n)^2 (summed
+    over its columns) on ``"residual"``, and on a condition's set the squared B[u](x_n) - g(x_n), over its
+    columns as the condition's term takes them (summed, or their mean), summed over the conditions on that set.
+    So s_n / N is the derivative by the weight w_n of point n (of a set of N points) of the sum of all loss
+    terms, L_r + sum_i L_i."""
+    x = batch["residual"]
+    squares = {"residual": problem.residual(net, x).reshape(len(x), -1).pow(2).sum(1)}
+    for condition in problem.conditions:
+        for name, d in zip(condition.points, condition.differences(net, batch)):
+            d2 = d.pow(2)
+            squares[name] = squares.get(name, 0) + (d2.mean(1) if condition.columns == "mean" else d2.sum(1))
+    return squares
+
+
+class PointSquares(nn.Module):
+    """``point_squares(problem, net, batch)`` as a module, so that ``torch.func`` can map it over members."""
+
+    def __init__(self, problem: Problem, net: nn.Module):
+        super().__init__()
+        self.problem, self.net = problem, net
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        points = {name: x for name, x in batch.items() if not name.startswith(POINT_WEIGHTS)}
+        return point_squares(self.problem, self.net, points)
+
+
+def members_point_squares(problem: Problem, net: nn.Module, params: dict[str, torch.Tensor],
+                          buffers: dict[str, torch.Tensor], batch: Batch, members: int) -> dict[str, torch.Tensor]:
+    """s_n of E members stacked along a leading axis of ``params``, ``buffers`` and ``batch`` (``net`` only holds
+    the structure, its names prefixed ``net.``), without gradient: shape (E, N) per set."""
+    module = PointSquares(problem, net)
+    params = {n: p.detach() for n, p in params.items()}
+    with torch.no_grad():
+        return vmap(lambda p, b, x: functional_call(module, (p, b), (x,)))(params, buffers, batch)
+
+
+def weigh_points(loop: TrainingLoop, batch: Batch) -> Batch:
+    """``batch`` of the step engine ``loop`` with each member's weights w_n of its points (``POINT_WEIGHTS``): its
+    scheme's ``weigh`` of their squared values, at the parameters before the step."""
+    squares = {s: q.cpu() for s, q in loop._point_squares(batch).items()}
+    weights = [w.weigh({s: loop._member_slice(q, e) for s, q in squares.items()})
+               for e, w in enumerate(loop.weightings)]
+    dtype = batch["residual"].dtype
+    return batch | loop._stack([{POINT_WEIGHTS + s: v.to(dtype) for s, v in w.items()} for w in weights])
+
+
+class PointwiseWeighting(Weighting):
+    """A scheme with a weight w_n for every point of its pool (module docstring); its term weights lambda_i stay 1.
+
+    ``pool``: the number of points of each point set drawn once (a set of fixed points, such as the ends of an
+    interval, keeps its own). ``weighted_sets``: the point sets it weights, ``"all"`` or a tuple of names; the
+    others keep w_n = 1. A subclass keeps its state per point in ``self.state[set][name]``, tensors of the pool's
+    length that ``start`` fills, and turns the step's squared values into the step's weights in ``weigh``.
+    """
+
+    weighs_points = True
+    weighted_sets: ClassVar[str | tuple[str, ...]] = "all"
+
+    def __init__(self, terms: Iterable[str], pool: int = 1280):
+        super().__init__(terms)
+        if not (float(pool).is_integer() and pool >= 1):
+            raise ValueError(f"pool must be a whole number of points of at least 1, got {pool}")
+        self.pool = int(pool)
+        self.points: Batch = {}  # the pool, drawn at the first step
+        self.state: dict[str, dict[str, torch.Tensor]] = {}
+        self.index: dict[str, torch.Tensor] = {}  # the step's points: their places in the pool
+
+    def sample(self, problem: Problem, batch_size: int, generator: torch.Generator | None = None) -> Batch:
+        """``batch_size`` distinct points of every set's pool (a pool drawn from ``generator`` at the first call);
+        a set smaller than the batch (fixed points) gives all its points."""
+        if not self.points:
+            if not problem.takes_point_weights:
+                raise ConfigError(f"{self.label} weighs points, which the loss of {problem!r} does not take")
+            if batch_size > self.pool:
+                raise ConfigError(f"{self.label}: the pool ({self.pool} points) is smaller than the batch "
+                                  f"({batch_size}): give pool={batch_size} or more")
+            self.points = problem.sample(self.pool, generator)
+            sets = self.points if self.weighted_sets == "all" else self.weighted_sets
+            self.state = {s: self.start(len(self.points[s]), generator) for s in sets}
+        self.index = {s: torch.randperm(len(x), generator=generator)[:batch_size] for s, x in self.points.items()}
+        return {s: x[self.index[s]] for s, x in self.points.items()}
+
+    def start(self, size: int, generator: torch.Generator | None) -> dict[str, torch.Tensor]:
+        """The state of a set of ``size`` pool points before the first step."""
+        raise NotImplementedError
+
+    def weigh(self, squares: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The weights w_n of this step's points of every weighted set (shape (N,) each), from their squared
+        values s_n (``point_squares``, on the CPU); the scheme updates its state for these points."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {"weights": dict(self.weights), "points": dict(self.points),
+                "state": {s: dict(v) for s, v in self.state.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.weights, self.points = dict(state["weights"]), {s: x.cpu() for s, x in state["points"].items()}
+        self.state = {s: {k: v.cpu() for k, v in values.items()} for s, values in state["state"].items()}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({settings})"
+
+    def settings(self) -> dict:
+        """Its settings by the constructor's names (its repr, part of a run's identity)."""
+        return {"pool": self.pool}
+
+
+class FixedPool(PointwiseWeighting):
+    """w_n = 1 at every point, on the pool: plain M1 but for its points, drawn from a fixed pool. It measures what
+    the pool alone changes, against which a pointwise scheme's weights are judged."""
+
+    name = "fixed_pool"
+    label = "fixed weights on a pool of points"
+    weighted_sets = ()
+
+    def weigh(self, squares: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {}
