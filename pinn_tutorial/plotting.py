@@ -684,7 +684,7 @@ def plot_table2(rows: Sequence[dict], axes: Sequence[Axes] | None = None) -> lis
 
 # The colour of each family of the leaderboard (``reproduction.leaderboard.family``): what a remedy corrects.
 FAMILY_COLOURS = {"none": "tab:gray", "magnitudes": "tab:blue", "magnitudes + network": "tab:purple",
-                  "network": "tab:green", "directions": "tab:orange"}
+                  "network": "tab:green", "directions": "tab:orange", "points": "tab:red", "pool": "tab:brown"}
 
 
 def plot_leaderboard(rows: Sequence[dict], ax: Axes | None = None, baseline: str = "M4") -> Axes:

@@ -80,3 +80,15 @@ def test_families():
     assert family("M2") == "magnitudes" and family("M4") == "magnitudes + network"
     assert family("mlp+relobralo") == "magnitudes" and family("mlp+softadapt") == "magnitudes"
     assert family("mlp+pcgrad") == "directions" and family("mlp+config") == "directions"
+    assert family("mlp+sa_pinn") == "points" and family("mlp+rba") == "points" and family("mlp+fixed_pool") == "pool"
+
+
+def test_the_table_says_when_points_come_from_a_pool(folder):
+    assert "pool" not in leaderboard_table(folder)
+    for seed, error in enumerate(M4):  # M1's files, relabelled as RBA's: a pointwise row
+        data = json.loads((RESULTS / f"helmholtz_M1_paper_seed{seed}.json").read_text())
+        data.update(rel_l2=error * 3, method="mlp+rba", weighting="rba")
+        (folder / f"helmholtz_mlp+rba_paper_seed{seed}.json").write_text(json.dumps(data))
+    board = {r["method"]: r for r in leaderboard(load_results(folder))}
+    assert board["mlp+rba"]["family"] == "points" and board["mlp+rba"]["vs_baseline"] == pytest.approx(3)
+    assert "drawn from a pool of points drawn once per run, not fresh" in leaderboard_table(folder)

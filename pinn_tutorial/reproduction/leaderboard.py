@@ -5,8 +5,10 @@ paper-budget runs of 40,000 steps with the default settings is one row per probl
 over its seeds with a 95% interval, and its errors over M4's of the same seeds (``comparison.paired_ratio``: the
 same initialisation and stream of points for both, so the seed-to-seed spread cancels). The rows of a table are
 one family of comparisons: Holm's adjustment says which still differ from M4. Each row names its remedy's
-family: what it corrects, the gradients' magnitudes (a weighting), their directions (gradient surgery), or the
-network. Only the final iterate counts, as for every run of this library.
+family: what it corrects, the gradients' magnitudes (a weighting), their directions (gradient surgery), the
+weight of each point (a pointwise scheme), or the network. Only the final iterate counts, as for every run of this
+library. A pointwise scheme's runs draw their points from a fixed pool (``weighting.pointwise``), not fresh at every
+step: a departure from the protocol, which the table's note states and the ``pool`` row (the pool alone) measures.
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ LEADERBOARD_PROBLEMS = ("helmholtz", "klein_gordon", "cavity_stream")
 
 def family(method: str, optimizer: str = "adam") -> str:
     """What a method corrects: "directions" (gradient surgery), "magnitudes" (a weighting that moves the
-    lambda_i), "network" (fixed weights on a network other than the plain MLP), or "none" (the plain PINN); with
+    lambda_i), "points" (a weight per point, on a pool of points: SA-PINN, RBA), "pool" (the pool alone, all its
+    weights 1), "network" (fixed weights on a network other than the plain MLP), or "none" (the plain PINN); with
     "optimizer" where it steps with another optimiser than the paper's Adam (``soap``)."""
     arch, weighting = resolve_method(method)
-    if issubclass(WEIGHTINGS[weighting], GradientSurgery):
+    scheme = WEIGHTINGS[weighting]
+    if issubclass(scheme, GradientSurgery):
         parts = ["directions"]
+    elif scheme.weighs_points:
+        parts = ["points" if scheme.weighted_sets else "pool"] + ([] if arch == "mlp" else ["network"])
     elif weighting != "fixed":
         parts = ["magnitudes"] + ([] if arch == "mlp" else ["network"])
     else:
@@ -101,6 +107,10 @@ def format_leaderboard(board: list[dict], baseline: str = BASELINE) -> str:
             f"both ran (the same initialisation and points), with its t interval; lower or higher where the interval "
             f"excludes 1, (Holm) where that survives Holm's adjustment for the {tested} comparisons. s/run: a run's "
             f"share of the wall time that trained it.")
+    if any(r["family"].startswith(("points", "pool")) for r in board):
+        note += (" points, pool: each step's points are drawn from a pool of points drawn once per run, not fresh "
+                 "(a departure from the protocol, which pointwise weights need); pool: that pool with every weight "
+                 "1, plain M1 otherwise.")
     return markdown_table(header, rows, left=3) + "\n\n" + note
 
 

@@ -13,7 +13,7 @@ from .pointwise import PointwiseWeighting
 class SelfAdaptive(PointwiseWeighting):
     """Self-adaptive PINN (McClenny & Braga-Neto, "Self-adaptive physics-informed neural networks", J. Comput.
     Phys. 474, 111722, 2023; arXiv:2009.04544): every point n of every set has a weight lambda_n, and the loss
-    (their Eq. 4, with the mask m(lambda) = lambda^2)
+    (their Sec. 2, with the self-adaptation mask m(lambda) = lambda^2)
 
         L(theta, lambda) = sum_terms sum_sets (1/N) sum_n m(lambda_n) d_n^2
 
