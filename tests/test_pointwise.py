@@ -36,11 +36,11 @@ def test_rba_by_hand():
     # |r| = 2, 1, 0 at pool points 0, 1, 3: lambda = 0.1 * (1, 1/2, 0); the loss weighs them by lambda^2.
     weights = rba.weigh({"residual": torch.tensor([4.0, 1.0, 0.0])})
     assert weights["residual"].tolist() == pytest.approx([0.01, 0.0025, 0.0])
-    assert rba.state["residual"]["lambda"].tolist() == pytest.approx([0.1, 0.05, 0.0, 0.0])
+    assert rba.state["residual"]["tau"].tolist() == pytest.approx([0.1, 0.05, 0.0, 0.0])
     # Next step, points 3 and 0 with |r| = 2 and 1: lambda_3 = 0 / 2 + 0.1 * 1, lambda_0 = 0.1 / 2 + 0.1 * 1/2.
     rba.index = {"residual": torch.tensor([3, 0])}
     weights = rba.weigh({"residual": torch.tensor([4.0, 1.0])})
-    assert rba.state["residual"]["lambda"].tolist() == pytest.approx([0.1, 0.05, 0.0, 0.1])
+    assert rba.state["residual"]["tau"].tolist() == pytest.approx([0.1, 0.05, 0.0, 0.1])
     assert weights["residual"].tolist() == pytest.approx([0.01, 0.01])
     assert set(weights) == {"residual"}  # the conditions keep their plain means
 
@@ -58,18 +58,18 @@ def test_rba_weights_stay_below_their_bound_and_a_zero_residual_gives_zero():
 # -- SA-PINN (McClenny & Braga-Neto 2023): gradient ascent on the weights, m(lambda) = lambda^2 -----------------
 def test_sa_pinn_by_hand():
     sa = with_state(SelfAdaptive(["boundary"]), 3, [0, 2], torch.Generator().manual_seed(0))
-    sa.state["residual"]["lambda"] = torch.tensor([0.5, 0.9, 0.2], dtype=torch.float64)
+    sa.state["residual"]["tau"] = torch.tensor([0.5, 0.9, 0.2], dtype=torch.float64)
     # dL/dlambda_n = 2 lambda_n s_n / N = 2 * 0.5 * 2 / 2 = 1 and 0. Adam's first step is lr * g / |g| = lr.
     weights = sa.weigh({"residual": torch.tensor([2.0, 0.0])})
     assert weights["residual"].tolist() == pytest.approx([0.25, 0.04])  # lambda^2 before the ascent step
-    assert sa.state["residual"]["lambda"].tolist() == pytest.approx([0.505, 0.9, 0.2])
+    assert sa.state["residual"]["tau"].tolist() == pytest.approx([0.505, 0.9, 0.2])
     # Point 0 again, alone (N = 1), s = 1: g = 2 * 0.505 = 1.01, Adam's second step for this point.
     sa.index = {"residual": torch.tensor([0])}
     sa.weigh({"residual": torch.tensor([1.0])})
     m = 0.9 * 0.1 + 0.1 * 1.01                       # first moment after two visits
     v = 0.999 * 0.001 + 0.001 * 1.01**2              # second moment
     step = 0.005 * (m / (1 - 0.9**2)) / math.sqrt(v / (1 - 0.999**2))
-    assert sa.state["residual"]["lambda"][0].item() == pytest.approx(0.505 + step, rel=1e-9)
+    assert sa.state["residual"]["tau"][0].item() == pytest.approx(0.505 + step, rel=1e-9)
     assert sa.state["residual"]["visits"].tolist() == [2, 0, 1]
 
 
@@ -148,7 +148,7 @@ def test_an_ensemble_member_holds_the_point_weights_of_its_single_run():
     EnsembleTrainer(problem, nets, members, [0, 1], budget=BUDGET, progress=False, device="cpu",
                     compile="off").run()
     for s, state in single.state.items():
-        torch.testing.assert_close(members[1].state[s]["lambda"], state["lambda"], rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(members[1].state[s]["tau"], state["tau"], rtol=1e-5, atol=1e-7)
         assert torch.equal(members[1].state[s]["visits"], state["visits"])
 
 

@@ -8,8 +8,9 @@ these the base class derives the rest: ``sample`` draws a fresh batch of every p
     L_r = sum_c mean_n r_c(x_n)^2,      L_i = sum_sets sum_c mean_n (B[u](x_n) - g(x_n))_c^2,
 
 a mean squared error over the points of each set, summed over the sets and over the columns of a
-vector-valued residual or condition. The trainer knows nothing else: its weights lambda_i multiply
-the condition terms, never the residual.
+vector-valued residual or condition. Where the batch carries factors tau_j^2 for a set's points (a pointwise
+scheme, ``weighting.pointwise``), each mean is (1/N) sum_j tau_j^2 (...)^2. The trainer knows nothing else: its
+weights lambda_i multiply the condition terms, never the residual.
 
 A problem's parameters are a dataclass's fields, so its ``repr`` (the run key a checkpoint keeps),
 its constructor and the types its parameters take on the command line (``problem_parameters``) come
@@ -37,13 +38,14 @@ from ..sampling import BoxSampler, grid
 Field = Callable[[torch.Tensor], torch.Tensor]
 Batch = dict[str, torch.Tensor]
 MAX_FREQUENCY = 1e3  # a bound on a problem's frequencies: far past what a network here resolves, far below overflow
-# A batch's key for the weights w_n of the points of set ``name``, POINT_WEIGHTS + name, where a pointwise scheme
+# A batch's key for the factors tau_j^2 of the points of set ``name``, POINT_WEIGHTS + name, where a pointwise scheme
 # (``weighting.pointwise``) puts them.
 POINT_WEIGHTS = "weights of "
 
 
 def mean_squares(d: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-    """(1/N) sum_n w_n d_{n,c}^2 for each column c of d, shape (N, c); w_n = 1 without ``weights``."""
+    """(1/N) sum_j tau_j^2 d_{j,c}^2 for each column c of d, shape (N, c), with the factors tau_j^2 given as
+    ``weights``; (1/N) sum_j d_{j,c}^2 without them."""
     squares = d.pow(2)
     return (squares if weights is None else weights.unsqueeze(-1) * squares).mean(dim=0)
 
@@ -178,7 +180,7 @@ class Problem(ABC):
                 **self.data_losses(net, batch)}
 
     def residual_loss(self, net: Field, x: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-        """L_r = sum_c mean_n w_n r_c(x_n)^2, with w_n = 1 unless ``weights`` are given."""
+        """L_r = sum_c mean_j tau_j^2 r_c(x_j)^2, with the factors tau_j^2 given as ``weights`` (else 1)."""
         return mean_squares(self.residual(net, x).reshape(len(x), -1), weights).sum()
 
     def data_losses(self, net: Field, batch: Batch) -> dict[str, torch.Tensor]:

@@ -1,20 +1,21 @@
 """Pointwise weights: a weight for every collocation point, kept from step to step on a fixed pool of points.
 
-The schemes of Eq. 39 weight whole loss terms. A pointwise scheme weights each point's squared value,
+The schemes of Eq. 39 weight whole loss terms. A pointwise scheme weights each point's squared value by the
+square of the point's weight tau_j,
 
-    L_t = sum_sets sum_c (1/N) sum_n w_n (B[u](x_n) - g(x_n))_c^2,     L_r = sum_c (1/N) sum_n w_n r_c(x_n)^2,
+    L_t = sum_sets sum_c (1/N) sum_j tau_j^2 (B[u](x_j) - g(x_j))_c^2,     L_r = sum_c (1/N) sum_j tau_j^2 r_c(x_j)^2,
 
-with w_n = 1 on the point sets it leaves alone. A point's weight is a memory of that point, so the points must
+with tau_j = 1 on the point sets it leaves alone. A point's weight is a memory of that point, so the points must
 come back: the paper draws a fresh batch every step, where a weight would have nowhere to live. A run of a
 pointwise scheme therefore draws, once and from its seed, a **pool** of ``pool`` points of every point set, and at
 each step ``batch_size`` distinct points of each pool (``PointwiseWeighting.sample``). That departs from the
-paper's protocol (fresh points at every step), and the leaderboard says so; the scheme ``fixed_pool`` (all
-w_n = 1 on the same pool) measures what the pool alone changes.
+paper's protocol (fresh points at every step), and the leaderboard says so; the scheme ``fixed_pool`` (every
+tau_j = 1 on the same pool) measures what the pool alone changes.
 
 A scheme (``PointwiseWeighting``) keeps its own state per point, and at every step turns the squared values at
-the step's points, s_n = sum_c d_{n,c}^2 summed over the terms on the point's set (``point_squares``, at the
-parameters before the step), into the weights w_n that the step's loss uses (``weigh``). The trainer puts them
-in the batch (``problems.base.POINT_WEIGHTS``), where the problem's loss reads them.
+the step's points (``point_squares``, at the parameters before the step) into the factors tau_j^2 that the step's
+loss uses (``weigh``). The trainer puts them in the batch (``problems.base.POINT_WEIGHTS``), where the problem's
+loss reads them.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ if TYPE_CHECKING:
 
 
 def point_squares(problem: Problem, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
-    """s_n for every point of every set of ``batch``, shape (N,) per set: the squared residual r(x_n)^2 (summed
-    over its columns) on ``"residual"``, and on a condition's set the squared B[u](x_n) - g(x_n), over its
-    columns as the condition's term takes them (summed, or their mean), summed over the conditions on that set.
-    So s_n / N is the derivative by the weight w_n of point n (of a set of N points) of the sum of all loss
-    terms, L_r + sum_i L_i."""
+    """The squared value at every point of every set of ``batch``, shape (N,) per set: the squared residual
+    r(x_j)^2 (summed over its columns) on ``"residual"``, and on a condition's set the squared B[u](x_j) - g(x_j),
+    over its columns as the condition's term takes them (summed, or their mean), summed over the conditions on that
+    set. Divided by N, the number of points of the set, it is the derivative of L_r + sum_i L_i by the factor
+    tau_j^2 of point j."""
     x = batch["residual"]
     squares = {"residual": problem.residual(net, x).reshape(len(x), -1).pow(2).sum(1)}
     for condition in problem.conditions:
@@ -64,8 +65,8 @@ class PointSquares(nn.Module):
 
 def members_point_squares(problem: Problem, net: nn.Module, params: dict[str, torch.Tensor],
                           buffers: dict[str, torch.Tensor], batch: Batch, members: int) -> dict[str, torch.Tensor]:
-    """s_n of E members stacked along a leading axis of ``params``, ``buffers`` and ``batch`` (``net`` only holds
-    the structure, its names prefixed ``net.``), without gradient: shape (E, N) per set."""
+    """``point_squares`` of E members stacked along a leading axis of ``params``, ``buffers`` and ``batch`` (``net``
+    only holds the structure, its names prefixed ``net.``), without gradient: shape (E, N) per set."""
     module = PointSquares(problem, net)
     params = {n: p.detach() for n, p in params.items()}
     with torch.no_grad():
@@ -73,8 +74,8 @@ def members_point_squares(problem: Problem, net: nn.Module, params: dict[str, to
 
 
 def weigh_points(loop: TrainingLoop, batch: Batch) -> Batch:
-    """``batch`` of the step engine ``loop`` with each member's weights w_n of its points (``POINT_WEIGHTS``): its
-    scheme's ``weigh`` of their squared values, at the parameters before the step."""
+    """``batch`` of the step engine ``loop`` with each member's factors tau_j^2 of its points (``POINT_WEIGHTS``):
+    its scheme's ``weigh`` of their squared values, at the parameters before the step."""
     squares = {s: q.cpu() for s, q in loop._point_squares(batch).items()}
     weights = [w.weigh({s: loop._member_slice(q, e) for s, q in squares.items()})
                for e, w in enumerate(loop.weightings)]
@@ -83,12 +84,13 @@ def weigh_points(loop: TrainingLoop, batch: Batch) -> Batch:
 
 
 class PointwiseWeighting(Weighting):
-    """A scheme with a weight w_n for every point of its pool (module docstring); its term weights lambda_i stay 1.
+    """A scheme with a weight tau_j for every point of its pool (module docstring); its term weights lambda_i stay 1.
 
     ``pool``: the number of points of each point set drawn once (a set of fixed points, such as the ends of an
     interval, keeps its own). ``weighted_sets``: the point sets it weights, ``"all"`` or a tuple of names; the
-    others keep w_n = 1. A subclass keeps its state per point in ``self.state[set][name]``, tensors of the pool's
-    length that ``start`` fills, and turns the step's squared values into the step's weights in ``weigh``.
+    others keep tau_j = 1. A subclass keeps its state per point in ``self.state[set][name]`` (the weights under
+    ``"tau"``), tensors of the pool's length that ``start`` fills, and turns the step's squared values into the
+    step's factors tau_j^2 in ``weigh``.
     """
 
     weighs_points = True
@@ -123,8 +125,8 @@ class PointwiseWeighting(Weighting):
         raise NotImplementedError
 
     def weigh(self, squares: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """The weights w_n of this step's points of every weighted set (shape (N,) each), from their squared
-        values s_n (``point_squares``, on the CPU); the scheme updates its state for these points."""
+        """The factors tau_j^2 of this step's points of every weighted set (shape (N,) each), from their squared
+        values (``point_squares``, on the CPU); the scheme updates its state for these points."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:
@@ -145,7 +147,7 @@ class PointwiseWeighting(Weighting):
 
 
 class FixedPool(PointwiseWeighting):
-    """w_n = 1 at every point, on the pool: plain M1 but for its points, drawn from a fixed pool. It measures what
+    """tau_j = 1 at every point, on the pool: plain M1 but for its points, drawn from a fixed pool. It measures what
     the pool alone changes, against which a pointwise scheme's weights are judged."""
 
     name = "fixed_pool"
