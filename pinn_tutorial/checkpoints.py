@@ -222,3 +222,16 @@ def check_history(history: Any) -> Any:
             raise ValueError(f"history {name} has {len(values)} entries for {expected} "
                              f"{'evaluations' if name == 'rel_l2' else 'logged steps'}")
     return history
+
+
+def input_statistics_key(net: torch.nn.Module, problem: Any) -> dict:
+    """The gated network's variant and input statistics other than the exact ones (``problem.input_scaling()``), for
+    a run key: both leave the parameters' shapes alike, so restoring the state would not notice them."""
+    key = {}
+    if getattr(net, "variant", "code") != "code":
+        key["variant"] = net.variant
+    scaling = [net.input_mean.tolist(), net.input_std.tolist()] if hasattr(net, "input_mean") else None
+    exact = [torch.tensor(v, dtype=torch.float32).tolist() for v in problem.input_scaling()]
+    if scaling is not None and scaling != exact:
+        key["input_statistics"] = scaling
+    return key

@@ -140,10 +140,7 @@ class TrainingLoop:
         if not (is_whole(self.steps) and self.steps >= 1):
             raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
         for weighting in weightings:
-            if set(weighting.terms) != set(problem.weighted_terms):
-                raise ConfigError(f"the weighting holds weights for {sorted(weighting.terms)}, but {problem!r} "
-                                  f"weights {sorted(problem.weighted_terms)}: build it for this problem "
-                                  "(methods.build(method, problem), or a weighting of problem.weighted_terms)")
+            weighting.check(problem, self.budget.batch_size)
         self.weightings, self.seeds, self.size = list(weightings), list(seeds), len(weightings)
         self.identity = identity
         self.device = get_device(device)
@@ -378,27 +375,17 @@ class TrainingLoop:
     # -- checkpoints -----------------------------------------------------------------------
     def _run_key(self) -> dict:
         """What tells this run apart from another: a checkpoint of another run is refused."""
+        from . import checkpoints
+
         net = self.nets[0]  # the members share one architecture
         key = {"problem": repr(self.problem), "net": type(net).__name__, "layers": list(getattr(net, "layers", [])),
-               **self._input_statistics_key(net), "weightings": [repr(w) for w in self.weightings],
+               **checkpoints.input_statistics_key(net, self.problem), "weightings": [repr(w) for w in self.weightings],
                "budget": self.budget.name, "steps": self.steps, "seeds": self.seeds}
         if self.adam != "torch":
             key["adam"] = self.adam
         if self.optimizer_name != "adam":
             key["optimizer"] = self.optimizer_name
         return key | ({"identity": self.identity} if self.identity is not None else {})
-
-    def _input_statistics_key(self, net: nn.Module) -> dict:
-        """The gated network's variant and input statistics other than the exact ones, for a run key: both leave
-        the parameters' shapes alike, so restoring the state would not notice them."""
-        key = {}
-        if getattr(net, "variant", "code") != "code":
-            key["variant"] = net.variant
-        scaling = [net.input_mean.tolist(), net.input_std.tolist()] if hasattr(net, "input_mean") else None
-        exact = [torch.tensor(v, dtype=torch.float32).tolist() for v in self.problem.input_scaling()]
-        if scaling is not None and scaling != exact:
-            key["input_statistics"] = scaling
-        return key
 
     def _state(self) -> dict:
         for history in self.histories:

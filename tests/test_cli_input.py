@@ -78,6 +78,11 @@ def assert_one_line_error(done, *words):
     (["sweep", "helmholtz-code-details", "--methods", "M4,M4"], ["listed twice"]),
     (["train", "klein_gordon_causal", "--param", "chunks=3", "--budget", "quick"],
      ["multiple of the number of time chunks (3)"]),
+    (["train", "helmholtz", "--method", "mlp+rba", "--weighting-param", "pool=8", "--budget", "quick"],
+     ["pool (8 points) is smaller than the batch (64)"]),
+    (["train", "klein_gordon_causal", "--method", "mlp+sa_pinn", "--budget", "quick"],
+     ["weighs points, which the loss"]),
+    (["train", "helmholtz", "--method", "mlp+rba", "--weighting-param", "gamma=1"], ["gamma", "must be in (0, 1)"]),
 ])
 def test_bad_input_is_one_line_and_status_2(args, words, tmp_path):
     assert_one_line_error(cli(*args, cwd=tmp_path), *words)

@@ -121,6 +121,14 @@ class Weighting:
         """L = L_r + sum_i lambda_i L_i  (paper Eq. 39)."""
         return losses["residual"] + sum(self.weights[t] * losses[t] for t in self.terms)
 
+    def check(self, problem: Problem, batch_size: int) -> None:
+        """A ConfigError, before any work, if this scheme cannot train ``problem`` with batches of ``batch_size``:
+        here, if its weights are not those of the problem's weighted terms."""
+        if set(self.terms) != set(problem.weighted_terms):
+            raise ConfigError(f"the weighting holds weights for {sorted(self.terms)}, but {problem!r} weights "
+                              f"{sorted(problem.weighted_terms)}: build it for this problem (methods.build(method, "
+                              "problem), or a weighting of problem.weighted_terms)")
+
     def sample(self, problem: Problem, batch_size: int, generator: torch.Generator | None = None) -> Batch:
         """The step's points: a fresh batch of the problem's (paper's protocol)."""
         return problem.sample(batch_size, generator)

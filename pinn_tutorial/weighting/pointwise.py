@@ -105,15 +105,19 @@ class PointwiseWeighting(Weighting):
         self.state: dict[str, dict[str, torch.Tensor]] = {}
         self.index: dict[str, torch.Tensor] = {}  # the step's points: their places in the pool
 
+    def check(self, problem: Problem, batch_size: int) -> None:
+        """Also a ConfigError if the problem's loss takes no weights of points, or the pool is smaller than a batch."""
+        super().check(problem, batch_size)
+        if not problem.takes_point_weights:
+            raise ConfigError(f"{self.label} weighs points, which the loss of {problem!r} does not take")
+        if batch_size > self.pool:
+            raise ConfigError(f"{self.label}: the pool ({self.pool} points) is smaller than the batch "
+                              f"({batch_size}): give pool={batch_size} or more")
+
     def sample(self, problem: Problem, batch_size: int, generator: torch.Generator | None = None) -> Batch:
         """``batch_size`` distinct points of every set's pool (a pool drawn from ``generator`` at the first call);
         a set smaller than the batch (fixed points) gives all its points."""
         if not self.points:
-            if not problem.takes_point_weights:
-                raise ConfigError(f"{self.label} weighs points, which the loss of {problem!r} does not take")
-            if batch_size > self.pool:
-                raise ConfigError(f"{self.label}: the pool ({self.pool} points) is smaller than the batch "
-                                  f"({batch_size}): give pool={batch_size} or more")
             self.points = problem.sample(self.pool, generator)
             sets = self.points if self.weighted_sets == "all" else self.weighted_sets
             self.state = {s: self.start(len(self.points[s]), generator) for s in sets}
