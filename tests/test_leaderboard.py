@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from pinn_tutorial.reproduction.experiments import load_results
-from pinn_tutorial.reproduction.leaderboard import family, leaderboard, leaderboard_table
+from pinn_tutorial.reproduction.leaderboard import best_methods, family, leaderboard, leaderboard_table
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 M4 = [1e-2, 2e-2, 4e-3, 8e-3, 5e-3]
@@ -92,3 +92,20 @@ def test_the_table_says_when_points_come_from_a_pool(folder):
     board = {r["method"]: r for r in leaderboard(load_results(folder))}
     assert board["mlp+rba"]["family"] == "points" and board["mlp+rba"]["vs_baseline"] == pytest.approx(3)
     assert "drawn from a pool of points drawn once per run, not fresh" in leaderboard_table(folder)
+
+
+def test_the_best_methods_rank_by_both_problems_together():
+    # GN2 is best on Helmholtz alone, but it has no Klein-Gordon row; of those with both, the geometric mean decides.
+    board = [{"problem": p, "method": m, "gmean": e} for p, m, e in (
+        ("helmholtz", "GN2", 1e-4), ("helmholtz", "M4", 4e-3), ("klein_gordon", "M4", 1e-3),
+        ("helmholtz", "M2", 1e-3), ("klein_gordon", "M2", 8e-3), ("helmholtz", "M1", 1e-1),
+        ("klein_gordon", "M1", 1e-1), ("cavity_stream", "M1", 1e-9))]
+    assert best_methods(board, 2) == ["M4", "M2"]  # sqrt(4e-6) = 2e-3 against sqrt(8e-6) = 2.8e-3
+    assert best_methods(board) == ["M4", "M2", "M1"]
+
+
+def test_the_table_names_the_five_best_with_their_cavity_seeds(folder):
+    for seed in range(3):
+        planted(folder, f"klein_gordon_M4-code_paper_seed{seed}", M4[seed])
+    assert "The five best on helmholtz and klein_gordon" in leaderboard_table(folder)
+    assert "with their seeds on cavity_stream: M4 (0)." in leaderboard_table(folder)
