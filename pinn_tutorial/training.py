@@ -196,7 +196,7 @@ class TrainingLoop:
         if self.weightings[0].weighs_points:
             from .weighting.pointwise import weigh_points
 
-            batch = weigh_points(self, batch)
+            batch = weigh_points(self.weightings, batch, self._point_squares(batch), self._member_slice, self._stack)
         losses, gradients = self._losses_and_gradients(batch)
         self._check_finite(losses)
         updating = [e for e in range(self.size) if self.active[e] and self.weightings[e].updates_at(self.step)]

@@ -131,7 +131,8 @@ def test_the_trainer_steps_on_the_weighted_loss():
     loss, which is then the boundary's alone (against M1's loss of both)."""
     problem = Helmholtz()
     run = trainer(ResidualBasedAttention(problem.weighted_terms, pool=64), steps=1)
-    batch = weigh_points(run, run._sample())
+    points = run._sample()
+    batch = weigh_points(run.weightings, points, run._point_squares(points), run._member_slice, run._stack)
     assert batch[POINT_WEIGHTS + "residual"].max().item() == pytest.approx(1e-6, rel=1e-5)
     points = {s: x for s, x in batch.items() if not s.startswith(POINT_WEIGHTS)}
     weighted, plain = run.losses(batch), problem.losses(run.net, points)

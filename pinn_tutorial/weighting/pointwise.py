@@ -20,8 +20,8 @@ loss reads them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -31,9 +31,6 @@ from ..config import ConfigError
 from ..problems import Problem
 from ..problems.base import POINT_WEIGHTS, Batch, Field
 from .base import Weighting
-
-if TYPE_CHECKING:
-    from ..training import TrainingLoop
 
 
 def point_squares(problem: Problem, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
@@ -73,14 +70,17 @@ def members_point_squares(problem: Problem, net: nn.Module, params: dict[str, to
         return vmap(lambda p, b, x: functional_call(module, (p, b), (x,)))(params, buffers, batch)
 
 
-def weigh_points(loop: TrainingLoop, batch: Batch) -> Batch:
-    """``batch`` of the step engine ``loop`` with each member's factors tau_j^2 of its points (``POINT_WEIGHTS``):
-    its scheme's ``weigh`` of their squared values, at the parameters before the step."""
-    squares = {s: q.cpu() for s, q in loop._point_squares(batch).items()}
-    weights = [w.weigh({s: loop._member_slice(q, e) for s, q in squares.items()})
-               for e, w in enumerate(loop.weightings)]
+def weigh_points(weightings: list[Weighting], batch: Batch, squares: dict[str, torch.Tensor],
+                 member_slice: Callable[[torch.Tensor, int], torch.Tensor],
+                 stack: Callable[[list[Batch]], Batch]) -> Batch:
+    """``batch`` with each member's factors tau_j^2 of its points (``POINT_WEIGHTS``): member e's scheme
+    (``weightings[e]``) weighs the squared values at its points (``squares``, the step engine's ``_point_squares``
+    at the parameters before the step: ``member_slice(q, e)`` is member e's); ``stack`` makes the members' factors
+    one batch, as the engine stacks their points."""
+    squares = {s: q.cpu() for s, q in squares.items()}
+    weights = [w.weigh({s: member_slice(q, e) for s, q in squares.items()}) for e, w in enumerate(weightings)]
     dtype = batch["residual"].dtype
-    return batch | loop._stack([{POINT_WEIGHTS + s: v.to(dtype) for s, v in w.items()} for w in weights])
+    return batch | stack([{POINT_WEIGHTS + s: v.to(dtype) for s, v in w.items()} for w in weights])
 
 
 class PointwiseWeighting(Weighting):
