@@ -155,6 +155,13 @@ class Weighting:
         return f"{type(self).__name__}({self.weights})"
 
 
+def settings_repr(scheme: Weighting) -> str:
+    """``Name(setting=value, ...)`` of every setting of ``scheme``, by its constructor's names: the repr is part of a
+    run's identity (its checkpoint key)."""
+    settings = [p for p in inspect.signature(type(scheme)).parameters if p != "terms"]
+    return f"{type(scheme).__name__}({', '.join(f'{p}={getattr(scheme, p)!r}' for p in settings)})"
+
+
 def check_alpha(alpha: float) -> None:
     """A ValueError unless 0 < alpha <= 1: ``alpha`` is the weight of the new estimate in every scheme here."""
     if not 0 < alpha <= 1:
@@ -190,9 +197,7 @@ class MovingAverageWeighting(Weighting):
             self.weights[term] = (1 - self.alpha) * self.weights[term] + self.alpha * estimates[term]
 
     def __repr__(self) -> str:
-        # Every setting, by the constructor's names: the repr is part of a run's identity (its checkpoint key).
-        settings = [p for p in inspect.signature(type(self)).parameters if p != "terms"]
-        return f"{type(self).__name__}({', '.join(f'{p}={getattr(self, p)!r}' for p in settings)})"
+        return settings_repr(self)
 
 
 class GradientSurgery(Weighting):

@@ -30,7 +30,7 @@ from torch.func import functional_call, vmap
 from ..config import ConfigError
 from ..problems import Problem
 from ..problems.base import POINT_WEIGHTS, Batch, Field
-from .base import Weighting
+from .base import Weighting, settings_repr
 
 
 def point_squares(problem: Problem, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
@@ -142,12 +142,7 @@ class PointwiseWeighting(Weighting):
         self.state = {s: {k: v.cpu() for k, v in values.items()} for s, values in state["state"].items()}
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
-        return f"{type(self).__name__}({settings})"
-
-    def settings(self) -> dict:
-        """Its settings by the constructor's names (its repr, part of a run's identity)."""
-        return {"pool": self.pool}
+        return settings_repr(self)
 
 
 class FixedPool(PointwiseWeighting):

@@ -47,6 +47,3 @@ class ResidualBasedAttention(PointwiseWeighting):
         tau = self.gamma * self.state["residual"]["tau"][i] + self.eta * size / size.max().clamp_min(1e-30)
         self.state["residual"]["tau"][i] = tau
         return {"residual": tau.pow(2)}
-
-    def settings(self) -> dict:
-        return {"eta": self.eta, "gamma": self.gamma, "pool": self.pool}

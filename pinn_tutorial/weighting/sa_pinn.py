@@ -62,6 +62,3 @@ class SelfAdaptive(PointwiseWeighting):
             step = self.lr * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + self.eps)
             state["tau"][i], state["m"][i], state["v"][i], state["visits"][i] = tau + step, m, v, t
         return weights
-
-    def settings(self) -> dict:
-        return {"lr": self.lr, "pool": self.pool}
