@@ -162,6 +162,14 @@ def settings_repr(scheme: Weighting) -> str:
     return f"{type(scheme).__name__}({', '.join(f'{p}={getattr(scheme, p)!r}' for p in settings)})"
 
 
+def check_count(name: str, value: float) -> int:
+    """``value`` as an int; a ValueError naming ``name`` unless it is a whole number of at least 1 (a period of
+    updates, a number of points)."""
+    if not (float(value).is_integer() and value >= 1):
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value}")
+    return int(value)
+
+
 def check_alpha(alpha: float) -> None:
     """A ValueError unless 0 < alpha <= 1: ``alpha`` is the weight of the new estimate in every scheme here."""
     if not 0 < alpha <= 1:
@@ -180,9 +188,7 @@ class MovingAverageWeighting(Weighting):
     def __init__(self, terms: Iterable[str], alpha: float, update_every: int):
         super().__init__(terms)
         check_alpha(alpha)
-        if not (float(update_every).is_integer() and update_every >= 1):
-            raise ValueError(f"update_every must be a whole number of at least 1, got {update_every}")
-        self.alpha, self.update_every = alpha, int(update_every)
+        self.alpha, self.update_every = alpha, check_count("update_every", update_every)
 
     def updates_at(self, step: int) -> bool:
         return step % self.update_every == 0

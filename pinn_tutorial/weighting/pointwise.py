@@ -30,7 +30,7 @@ from torch.func import functional_call, vmap
 from ..config import ConfigError
 from ..problems import Problem
 from ..problems.base import POINT_WEIGHTS, Batch, Field
-from .base import Weighting, settings_repr
+from .base import Weighting, check_count, settings_repr
 
 
 def point_squares(problem: Problem, net: Field, batch: Batch) -> dict[str, torch.Tensor]:
@@ -65,7 +65,6 @@ def members_point_squares(problem: Problem, net: nn.Module, params: dict[str, to
     """``point_squares`` of E members stacked along a leading axis of ``params``, ``buffers`` and ``batch`` (``net``
     only holds the structure, its names prefixed ``net.``), without gradient: shape (E, N) per set."""
     module = PointSquares(problem, net)
-    params = {n: p.detach() for n, p in params.items()}
     with torch.no_grad():
         return vmap(lambda p, b, x: functional_call(module, (p, b), (x,)))(params, buffers, batch)
 
@@ -98,9 +97,7 @@ class PointwiseWeighting(Weighting):
 
     def __init__(self, terms: Iterable[str], pool: int = 1280):
         super().__init__(terms)
-        if not (float(pool).is_integer() and pool >= 1):
-            raise ValueError(f"pool must be a whole number of points of at least 1, got {pool}")
-        self.pool = int(pool)
+        self.pool = check_count("pool", pool)
         self.points: Batch = {}  # the pool, drawn at the first step
         self.state: dict[str, dict[str, torch.Tensor]] = {}
         self.index: dict[str, torch.Tensor] = {}  # the step's points: their places in the pool

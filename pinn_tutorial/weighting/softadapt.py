@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from .base import StepContext, Weighting
+from .base import StepContext, Weighting, check_count
 
 SLOPE_EPS = 1e-8
 
@@ -50,9 +50,7 @@ class SoftAdapt(Weighting):
         super().__init__(terms)
         if not math.isfinite(beta):
             raise ValueError(f"beta must be a finite number, got {beta}")
-        if not (float(update_every).is_integer() and update_every >= 1):
-            raise ValueError(f"update_every must be a whole number of at least 1, got {update_every}")
-        self.beta, self.update_every = beta, int(update_every)
+        self.beta, self.update_every = beta, check_count("update_every", update_every)
         self.previous: dict[str, float] = {}
 
     def updates_at(self, step: int) -> bool:
